@@ -1,0 +1,382 @@
+"""Mexican clusters as the ECCP Preparatory Briefing on Mexico (D3.2) describes them.
+
+Every record carries ``source``: where in the briefing (table, section, footnote) it comes
+from. Business rules the database can hold are named constraints.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from clusters.text import fold
+
+
+class NaturalKeyManager(models.Manager):
+    natural_key_field = "slug"
+
+    def get_by_natural_key(self, key):
+        return self.get(**{self.natural_key_field: key})
+
+
+class StateManager(NaturalKeyManager):
+    natural_key_field = "code"
+
+
+class State(models.Model):
+    """One of Mexico's 32 federal entities."""
+
+    code = models.CharField(_("ISO 3166-2 code"), max_length=6, unique=True)  # "MX-NLE"
+    name = models.CharField(_("official name"), max_length=80, unique=True)
+    briefing_name = models.CharField(
+        _("name in the briefing"),
+        max_length=80,
+        blank=True,
+        help_text=_("How Table 3 writes the state, where it differs from the official name."),
+    )
+    slug = models.SlugField(max_length=80, unique=True)
+    source = models.CharField(max_length=200)
+
+    objects = StateManager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^MX-[A-Z]{3}$"), name="clusters_state_code_iso"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("clusters:state_detail", args=[self.code])
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class Ecosystem(models.Model):
+    """One of the EU's 14 industrial ecosystems (the vocabulary of the ECCP)."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=80, unique=True)
+
+    objects = NaturalKeyManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class SectorQuerySet(models.QuerySet):
+    def with_cluster_counts(self):
+        return self.annotate(
+            published_cluster_count=models.Count(
+                "clusters", filter=Q(clusters__is_published=True), distinct=True
+            )
+        )
+
+
+class SectorManager(NaturalKeyManager.from_queryset(SectorQuerySet)):
+    pass
+
+
+class Sector(models.Model):
+    """The project's controlled sector taxonomy; the briefing's labels map onto it."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=80, unique=True)
+    name_es = models.CharField(_("name (Spanish)"), max_length=80, unique=True)
+    is_promexico_priority = models.BooleanField(
+        _("ProMéxico priority sector"),
+        default=False,
+        help_text=_("One of ProMéxico's 9 key priority sectors (briefing, section 3.1)."),
+    )
+    ecosystems = models.ManyToManyField(Ecosystem, related_name="sectors", blank=True)
+    source = models.CharField(max_length=200)
+
+    objects = SectorManager()
+
+    class Meta:
+        ordering = ["name_en"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("clusters:sector_detail", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
+
+    @property
+    def name(self):
+        return self.name_es if (get_language() or "en").startswith("es") else self.name_en
+
+
+class SectorLabel(models.Model):
+    """A sector label exactly as the briefing writes it ("Real State", "Agrofood", ...)."""
+
+    label = models.CharField(max_length=80, unique=True)
+    sectors = models.ManyToManyField(Sector, related_name="labels")
+    source = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self):
+        return self.label
+
+
+class ClusterQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+    def for_directory(self):
+        """What the directory list and the API list render, in a constant number of queries."""
+        return (
+            self.published()
+            .select_related("state")
+            .prefetch_related("sectors", "labels", "other_names")
+            .order_by("name", "pk")
+        )
+
+    def search(self, text: str):
+        """Case- and accent-insensitive search over every name and acronym."""
+        return self.filter(search_text__contains=fold(text))
+
+
+class ClusterManager(NaturalKeyManager.from_queryset(ClusterQuerySet)):
+    pass
+
+
+class Cluster(models.Model):
+    slug = models.SlugField(max_length=120, unique=True)
+    name = models.CharField(max_length=200)
+    acronym = models.CharField(max_length=40, blank=True)
+    state = models.ForeignKey(
+        State,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="clusters",
+        help_text=_("Left empty where the briefing does not say the state."),
+    )
+    sectors = models.ManyToManyField(Sector, related_name="clusters", blank=True)
+    sector_label = models.CharField(
+        _("sector as the briefing writes it"), max_length=120, blank=True
+    )
+    website = models.URLField(max_length=300, blank=True)
+    description = models.TextField(blank=True)
+    members = models.PositiveIntegerField(null=True, blank=True)
+    companies = models.PositiveIntegerField(null=True, blank=True)
+    founded_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    exports_usd_millions = models.DecimalField(
+        _("exports (USD million a year)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    figures_note = models.CharField(
+        _("figures as the briefing words them"), max_length=300, blank=True
+    )
+    is_formally_organised = models.BooleanField(
+        _("formally organised"),
+        default=False,
+        help_text=_("Listed among the formally organised clusters (briefing, Table 3)."),
+    )
+    source = models.CharField(max_length=300)
+    last_verified = models.DateField(null=True, blank=True)
+    is_published = models.BooleanField(_("published"), default=True)
+    is_curated = models.BooleanField(
+        _("curated by an admin"),
+        default=False,
+        help_text=_("load_briefing leaves curated records alone unless run with --force."),
+    )
+    search_text = models.TextField(editable=False, default="")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = ClusterManager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "state"],
+                name="clusters_cluster_unique_name_state",
+                violation_error_message=_("A cluster with this name already exists in this state."),
+            ),
+            models.CheckConstraint(
+                condition=Q(founded_year__isnull=True)
+                | Q(founded_year__gte=1900, founded_year__lte=2100),
+                name="clusters_cluster_founded_year_range",
+                violation_error_message=_("Founding year must be between 1900 and 2100."),
+            ),
+            models.CheckConstraint(
+                condition=Q(exports_usd_millions__isnull=True) | Q(exports_usd_millions__gte=0),
+                name="clusters_cluster_exports_not_negative",
+                violation_error_message=_("Exports cannot be negative."),
+            ),
+        ]
+        indexes = [
+            # Directory and API list: published clusters ordered by name.
+            models.Index(fields=["is_published", "name"], name="clusters_published_name_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("clusters:cluster_detail", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def all_names(self) -> list[str]:
+        """The primary name followed by every other name, without repeats."""
+        names = [self.name]
+        for other in self.other_names.all():
+            if other.name not in names:
+                names.append(other.name)
+        return names
+
+    def valid_labels(self):
+        return [label for label in self.labels.all() if label.is_valid]
+
+    def refresh_search_text(self, *, save: bool = True) -> None:
+        parts = [self.name, self.acronym]
+        if self.pk:
+            parts += list(self.other_names.values_list("name", flat=True))
+        self.search_text = fold(" | ".join(p for p in parts if p))
+        if save:
+            Cluster.objects.filter(pk=self.pk).update(search_text=self.search_text)
+
+    def save(self, *args, **kwargs):
+        self.refresh_search_text(save=False)
+        super().save(*args, **kwargs)
+
+
+class ClusterName(models.Model):
+    """Another name under which the briefing lists the same organisation."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="other_names")
+    name = models.CharField(max_length=200)
+    source = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "name"], name="clusters_clustername_unique_cluster_name"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class QualityLabel(models.Model):
+    """An ESCA cluster-management quality label (briefing, Table 4)."""
+
+    class Level(models.TextChoices):
+        GOLD = "gold", _("Gold")
+        SILVER = "silver", _("Silver")
+        BRONZE = "bronze", _("Bronze")
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="labels")
+    level = models.CharField(max_length=6, choices=Level.choices)
+    is_valid = models.BooleanField(_("valid"), default=True)
+    validity_note = models.CharField(max_length=200, blank=True)
+    listed_name = models.CharField(_("name in Table 4"), max_length=200, blank=True)
+    sector_label = models.CharField(_("sector in Table 4"), max_length=80, blank=True)
+    source = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["cluster", "level"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "level"], name="clusters_qualitylabel_unique_cluster_level"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=["gold", "silver", "bronze"]),
+                name="clusters_qualitylabel_level_known",
+            ),
+        ]
+
+    def __str__(self):
+        status = "" if self.is_valid else " (lapsed)"
+        return f"{self.get_level_display()}{status}"
+
+
+class SectorStronghold(models.Model):
+    """A state where a sector's clusters are predominantly located (briefing, Table 2)."""
+
+    sector = models.ForeignKey(Sector, on_delete=models.CASCADE, related_name="strongholds")
+    state = models.ForeignKey(State, on_delete=models.CASCADE, related_name="strongholds")
+    position = models.PositiveSmallIntegerField(help_text=_("Order in Table 2."))
+    source = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["sector", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sector", "state"], name="clusters_stronghold_unique_sector_state"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.sector} – {self.state}"
+
+
+class SectorFact(models.Model):
+    """A key fact the briefing gives about a focus sector (sections 2.3 and 3.2)."""
+
+    sector = models.ForeignKey(Sector, on_delete=models.CASCADE, related_name="facts")
+    key = models.SlugField(max_length=60)
+    text = models.TextField()
+    position = models.PositiveSmallIntegerField()
+    source = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["sector", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sector", "key"], name="clusters_sectorfact_unique_key"
+            ),
+        ]
+
+    def __str__(self):
+        return self.text[:60]
+
+
+class Programme(models.Model):
+    """An EU–Mexico cooperation programme or project (briefing, Table 5)."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    relation = models.CharField(max_length=120)
+    field = models.CharField(max_length=200)
+    website = models.CharField(max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField()
+    source = models.CharField(max_length=200)
+
+    objects = NaturalKeyManager()
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)

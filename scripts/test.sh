@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite against real PostgreSQL and Redis (installed and started if absent).
+# Extra arguments go to pytest, e.g. scripts/test.sh tests/clusters -k search
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/venv.sh
+source scripts/services.sh
+
+ensure_venv test
+ensure_postgres
+ensure_redis
+export DJANGO_SETTINGS_MODULE=config.settings.test
+
+"$VENV/bin/python" -m pytest --create-db "$@"
