@@ -28,6 +28,7 @@ from clusters.models import (
     SectorStronghold,
     State,
 )
+from clusters.text import fold
 
 DEFAULT_PATH = Path(settings.BASE_DIR) / "fixtures" / "briefing.json"
 SECTIONS = ("states", "ecosystems", "sectors", "sector_labels", "clusters", "strongholds")
@@ -113,15 +114,20 @@ def validate_briefing(data) -> None:
         _require(
             not unknown, f"sector label {label.get('label')!r}: unknown sectors {sorted(unknown)}"
         )
-    slugs = set()
+    slugs, names = set(), set()
     for position, cluster in enumerate(data["clusters"], start=1):
-        where = f"cluster #{position} ({cluster.get('slug', '?') if isinstance(cluster, dict) else '?'})"
-        _require(isinstance(cluster, dict), f"{where}: not an object")
+        _require(isinstance(cluster, dict), f"cluster #{position}: not an object")
+        where = f"cluster #{position} ({cluster.get('slug', '?')})"
         missing = CLUSTER_KEYS - cluster.keys()
         _require(not missing, f"{where}: missing fields {sorted(missing)}")
         _require(bool(cluster["name"]) and bool(cluster["slug"]), f"{where}: empty name or slug")
         _require(cluster["slug"] not in slugs, f"{where}: duplicate slug")
+        _require(
+            (cluster["name"], cluster["state"]) not in names,
+            f"{where}: another cluster has the same name in the same state",
+        )
         slugs.add(cluster["slug"])
+        names.add((cluster["name"], cluster["state"]))
         _require(
             cluster["state"] is None or cluster["state"] in state_codes,
             f"{where}: unknown state {cluster['state']!r}",
@@ -247,31 +253,66 @@ def _load_clusters(rows, *, force: bool) -> LoadReport:
     states = {state.code: state for state in State.objects.all()}
     sectors = {sector.slug: sector for sector in Sector.objects.all()}
     existing = {cluster.slug: cluster for cluster in Cluster.objects.all()}
+    new_rows = []
     for row in rows:
         fields = _cluster_fields(row, states)
         cluster = existing.get(row["slug"])
         if cluster is None:
-            cluster = Cluster(slug=row["slug"], **fields)
-            report.created += 1
-        elif cluster.is_curated and not force:
+            new_rows.append((Cluster(slug=row["slug"], **fields), row))
+            continue
+        if cluster.is_curated and not force:
             report.skipped_curated.append(cluster.slug)
             continue
-        else:
-            changed = any(getattr(cluster, name) != value for name, value in fields.items())
-            changed = changed or _related_differ(cluster, row)
-            if not changed and not force:
-                report.unchanged += 1
-                continue
-            for name, value in fields.items():
-                setattr(cluster, name, value)
-            cluster.is_curated = False
-            report.updated += 1
-        _save_valid(cluster)
+        changed = any(getattr(cluster, name) != value for name, value in fields.items())
+        if not force and not changed and not _related_differ(cluster, row):
+            report.unchanged += 1
+            continue
+        for name, value in fields.items():
+            setattr(cluster, name, value)
+        cluster.is_curated = False
+        _check_fields(cluster)
+        cluster.save()
         cluster.sectors.set([sectors[slug] for slug in row["sectors"]])
         _sync_names(cluster, row["other_names"])
         _sync_labels(cluster, row["labels"])
         cluster.refresh_search_text()
+        report.updated += 1
+    _create_clusters(new_rows, sectors)
+    report.created = len(new_rows)
     return report
+
+
+def _create_clusters(new_rows, sectors) -> None:
+    """Insert new clusters and their sectors, names and labels in a few bulk queries."""
+    for cluster, row in new_rows:
+        _check_fields(cluster)
+        names = [cluster.name, cluster.acronym, *(n["name"] for n in row["other_names"])]
+        cluster.search_text = fold(" | ".join(name for name in names if name))
+    created = Cluster.objects.bulk_create([cluster for cluster, _row in new_rows])
+    through = Cluster.sectors.through
+    through.objects.bulk_create(
+        through(cluster_id=cluster.pk, sector_id=sectors[slug].pk)
+        for cluster, (_c, row) in zip(created, new_rows, strict=True)
+        for slug in row["sectors"]
+    )
+    ClusterName.objects.bulk_create(
+        ClusterName(cluster=cluster, name=name["name"], source=name["source"])
+        for cluster, (_c, row) in zip(created, new_rows, strict=True)
+        for name in row["other_names"]
+    )
+    QualityLabel.objects.bulk_create(
+        QualityLabel(cluster=cluster, **_label_fields(label))
+        for cluster, (_c, row) in zip(created, new_rows, strict=True)
+        for label in row["labels"]
+    )
+
+
+def _check_fields(cluster: Cluster) -> None:
+    """Field validation (lengths, URL, ranges). Uniqueness was checked on the whole file."""
+    try:
+        cluster.full_clean(exclude=["sectors"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise BriefingError(f"cluster {cluster.slug!r}: {_one_line(exc)}") from exc
 
 
 def _related_differ(cluster, row) -> bool:
@@ -283,14 +324,6 @@ def _related_differ(cluster, row) -> bool:
         or names != {n["name"] for n in row["other_names"]}
         or labels != {(label["level"], label["valid"]) for label in row["labels"]}
     )
-
-
-def _save_valid(cluster: Cluster) -> None:
-    try:
-        cluster.full_clean(exclude=["sectors"], validate_unique=True)
-    except ValidationError as exc:
-        raise BriefingError(f"cluster {cluster.slug!r}: {_one_line(exc)}") from exc
-    cluster.save()
 
 
 def _one_line(exc: ValidationError) -> str:
@@ -315,14 +348,19 @@ def _sync_labels(cluster: Cluster, rows) -> None:
         QualityLabel.objects.update_or_create(
             cluster=cluster,
             level=level,
-            defaults={
-                "is_valid": row["valid"],
-                "validity_note": row["validity_note"],
-                "listed_name": row["listed_name"],
-                "sector_label": row["sector_label"],
-                "source": row["source"],
-            },
+            defaults=_label_fields(row),
         )
+
+
+def _label_fields(row) -> dict:
+    return {
+        "level": row["level"],
+        "is_valid": row["valid"],
+        "validity_note": row["validity_note"],
+        "listed_name": row["listed_name"],
+        "sector_label": row["sector_label"],
+        "source": row["source"],
+    }
 
 
 def _load_strongholds(rows) -> None:

@@ -1,0 +1,218 @@
+"""European organisations, their interests, and the match suggestions computed for them."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clusters.models import Cluster, Sector, State
+from matchmaking.countries import COUNTRY_CHOICES, COUNTRY_CODES
+
+PRIVACY_NOTICE_VERSION = "2026-11"
+
+
+class Organisation(models.Model):
+    """A European cluster organisation or SME; one account (user) per organisation."""
+
+    class Kind(models.TextChoices):
+        CLUSTER = "cluster", _("Cluster organisation")
+        SME = "sme", _("SME")
+        RTO = "rto", _("Research/technology organisation")
+        BSO = "bso", _("Business-support organisation")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organisation"
+    )
+    name = models.CharField(_("organisation name"), max_length=200)
+    country = models.CharField(_("country"), max_length=2, choices=COUNTRY_CHOICES)
+    kind = models.CharField(_("kind of organisation"), max_length=10, choices=Kind.choices)
+    website = models.URLField(_("website"), max_length=300, blank=True)
+    description = models.TextField(_("description"), max_length=4000, blank=True)
+    consent_at = models.DateTimeField(_("consented to the privacy notice at"))
+    consent_version = models.CharField(_("privacy notice version"), max_length=20)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    notify_by_email = models.BooleanField(_("email me when new suggestions arrive"), default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(country__in=COUNTRY_CODES), name="matchmaking_org_country_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(consent_version=""), name="matchmaking_org_consent_recorded"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def email(self) -> str:
+        return self.user.email
+
+
+class InterestQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def needing_match(self, engine_version: int):
+        """Active interests never matched, matched by an older engine, or changed since."""
+        return self.active().filter(
+            Q(matched_at__isnull=True)
+            | ~Q(matched_version=engine_version)
+            | Q(changed_at__gt=models.F("matched_at"))
+        )
+
+
+class Interest(models.Model):
+    """What an organisation is looking for in Mexico."""
+
+    class Kind(models.TextChoices):
+        MARKET_ACCESS = "market_access", _("Market access / export")
+        TECHNOLOGY = "technology", _("Technology & R&D partnership")
+        SUPPLY_CHAIN = "supply_chain", _("Supply chain")
+        INVESTMENT = "investment", _("Investment / establishment")
+        CLUSTER_COOPERATION = "cluster_cooperation", _("Cluster-to-cluster cooperation")
+        SKILLS = "skills", _("Skills / training")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="interests"
+    )
+    title = models.CharField(_("title"), max_length=120)
+    sectors = models.ManyToManyField(Sector, related_name="interests", verbose_name=_("sectors"))
+    states = models.ManyToManyField(
+        State,
+        related_name="interests",
+        blank=True,
+        verbose_name=_("target Mexican states"),
+        help_text=_("Leave empty for anywhere in Mexico."),
+    )
+    kinds = models.JSONField(_("kinds of cooperation"), default=list)
+    description = models.TextField(_("description"), max_length=4000, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    matched_at = models.DateTimeField(null=True, blank=True)
+    matched_version = models.PositiveIntegerField(null=True, blank=True)
+
+    objects = InterestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organisation", "created"]
+        indexes = [
+            # Used by the periodic sweep (Interest.objects.needing_match).
+            models.Index(
+                fields=["is_active", "matched_version", "matched_at"],
+                name="matchmaking_interest_sweep_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("matchmaking:interest_detail", args=[self.pk])
+
+    @property
+    def is_computing(self) -> bool:
+        return self.is_active and (self.matched_at is None or self.changed_at > self.matched_at)
+
+    def kind_labels(self) -> list[str]:
+        labels = dict(self.Kind.choices)
+        return [labels.get(kind, kind) for kind in self.kinds]
+
+
+class SuggestionQuerySet(models.QuerySet):
+    def visible(self):
+        """What the dashboard shows: current suggestions and those marked interested, of
+        published clusters, never those marked not relevant."""
+        return self.filter(
+            Q(is_current=True) | Q(status=Suggestion.Status.INTERESTED),
+            cluster__is_published=True,
+        ).exclude(status=Suggestion.Status.NOT_RELEVANT)
+
+    def for_dashboard(self):
+        return self.visible().select_related("cluster__state").order_by("-score", "cluster__name")
+
+
+class Suggestion(models.Model):
+    """A Mexican cluster suggested for an interest, with the engine's score and reasons."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        INTERESTED = "interested", _("Interested")
+        NOT_RELEVANT = "not_relevant", _("Not relevant")
+
+    interest = models.ForeignKey(Interest, on_delete=models.CASCADE, related_name="suggestions")
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="suggestions")
+    score = models.PositiveSmallIntegerField()
+    reasons = models.JSONField(default=list)
+    engine_version = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+    is_current = models.BooleanField(
+        default=True, help_text=_("In the interest's latest top suggestions.")
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = SuggestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["interest", "-score"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interest", "cluster"],
+                name="matchmaking_suggestion_unique_interest_cluster",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__lte=100), name="matchmaking_suggestion_score_max_100"
+            ),
+        ]
+        indexes = [
+            # Dashboard: an interest's current suggestions by score.
+            models.Index(
+                fields=["interest", "is_current", "-score"], name="matchmaking_sugg_dash_idx"
+            ),
+            # Staff CSV export of interested pairs.
+            models.Index(fields=["status"], name="matchmaking_sugg_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.interest} → {self.cluster} ({self.score})"
+
+
+class MatchRun(models.Model):
+    """One execution of a matching task, for staff to watch."""
+
+    class Trigger(models.TextChoices):
+        INTEREST = "interest", _("Interest saved")
+        CLUSTER = "cluster", _("Cluster changed")
+        SWEEP = "sweep", _("Periodic sweep")
+        FULL = "full", _("Full re-match")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    subject = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    interests_scored = models.PositiveIntegerField(default=0)
+    suggestions_stored = models.PositiveIntegerField(default=0)
+    new_suggestions = models.PositiveIntegerField(default=0)
+    emails_sent = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.get_trigger_display()} {self.subject} ({self.get_status_display()})"
