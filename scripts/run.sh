@@ -13,6 +13,7 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 
 "$VENV/bin/python" manage.py migrate --noinput -v 0
+"$VENV/bin/python" manage.py createcachetable
 "$VENV/bin/python" manage.py load_briefing
 
 "$VENV/bin/celery" -A config worker --beat --pool=solo --loglevel=INFO \
