@@ -236,6 +236,10 @@ class Cluster(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.refresh_search_text(save=False)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("clusters:cluster_detail", args=[self.slug])
 
@@ -260,10 +264,6 @@ class Cluster(models.Model):
         self.search_text = fold(" | ".join(p for p in parts if p))
         if save:
             Cluster.objects.filter(pk=self.pk).update(search_text=self.search_text)
-
-    def save(self, *args, **kwargs):
-        self.refresh_search_text(save=False)
-        super().save(*args, **kwargs)
 
 
 class ClusterName(models.Model):

@@ -1,0 +1,22 @@
+"""The public directory: HTML pages. The JSON API lives in ``clusters.api``."""
+
+from clusters.views.charts import map_view
+from clusters.views.directory import cluster_detail, cluster_list
+from clusters.views.places import (
+    programme_list,
+    sector_detail,
+    sector_list,
+    state_detail,
+    state_list,
+)
+
+__all__ = [
+    "cluster_detail",
+    "cluster_list",
+    "map_view",
+    "programme_list",
+    "sector_detail",
+    "sector_list",
+    "state_detail",
+    "state_list",
+]

@@ -1,0 +1,65 @@
+"""The directory list and a cluster's page."""
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
+
+from clusters.filters import run_directory_query
+from clusters.models import Cluster
+
+# How many "other clusters" of the same sector / state a cluster's page shows.
+RELATED_LIMIT = 8
+
+
+@require_safe
+def cluster_list(request):
+    """Published clusters, filtered and paginated.
+
+    Malformed or unknown parameters answer 400 with the form errors shown; a well-formed page
+    number past the last page answers 404 (Django's convention), with the same page layout.
+    """
+    query = run_directory_query(request.GET, per_page=settings.DIRECTORY_PAGE_SIZE)
+    context = {
+        "filterset": query.filterset,
+        "form": query.filterset.form,
+        "page_obj": query.page,
+        "errors": query.errors,
+        "message": query.message,
+        "status": query.status,
+        "is_filtered": any(request.GET.get(name) for name in query.filterset.filters),
+    }
+    return render(request, "clusters/cluster_list.html", context, status=query.status)
+
+
+@require_safe
+def cluster_detail(request, slug):
+    cluster = get_object_or_404(
+        Cluster.objects.published()
+        .select_related("state")
+        .prefetch_related("sectors", "labels", "other_names"),
+        slug=slug,
+    )
+    sectors = list(cluster.sectors.all())
+    others = Cluster.objects.published().exclude(pk=cluster.pk).select_related("state")
+    by_sector = []
+    if sectors:
+        # Exists() rather than a join, so a cluster sharing two sectors is listed once.
+        shares_sector = Cluster.sectors.through.objects.filter(
+            cluster=OuterRef("pk"), sector__in=sectors
+        )
+        by_sector = list(others.filter(Exists(shares_sector))[: RELATED_LIMIT + 1])
+    by_state = []
+    if cluster.state_id:
+        by_state = list(others.filter(state=cluster.state_id)[: RELATED_LIMIT + 1])
+    context = {
+        "cluster": cluster,
+        "sectors": sectors,
+        "other_names": [n for n in cluster.other_names.all() if n.name != cluster.name],
+        "labels": list(cluster.labels.all()),
+        "by_sector": by_sector[:RELATED_LIMIT],
+        "more_by_sector": len(by_sector) > RELATED_LIMIT,
+        "by_state": by_state[:RELATED_LIMIT],
+        "more_by_state": len(by_state) > RELATED_LIMIT,
+    }
+    return render(request, "clusters/cluster_detail.html", context)
