@@ -17,6 +17,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
+    # Our apps first, so their registration/ templates win over the admin's.
+    "clusters",
+    "matchmaking",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -26,8 +29,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
-    "clusters",
-    "matchmaking",
 ]
 
 MIDDLEWARE = [
@@ -138,8 +139,9 @@ CACHES = {
     )
 }
 
+AUTHENTICATION_BACKENDS = ["matchmaking.backends.EmailBackend"]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "matchmaking:dashboard"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -1,0 +1,192 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from matchmaking import services
+from matchmaking.models import Interest, MatchRun, Organisation, Suggestion
+from matchmaking.views.staff import interested_csv_response
+
+
+class VerifiedFilter(admin.SimpleListFilter):
+    title = _("email verified")
+    parameter_name = "verified"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(email_verified_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(email_verified_at__isnull=True)
+        return queryset
+
+
+class InterestInline(admin.TabularInline):
+    model = Interest
+    fields = ["title", "is_active", "changed_at", "matched_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "country", "kind", "is_verified", "interest_count", "created"]
+    list_filter = ["country", "kind", VerifiedFilter, "notify_by_email"]
+    search_fields = ["name", "user__email"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["consent_at", "consent_version", "email_verified_at", "created"]
+    date_hierarchy = "created"
+    inlines = [InterestInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(interest_count=Count("interests"))
+
+    @admin.display(description=_("email"), ordering="user__email")
+    def email(self, organisation):
+        return organisation.user.email
+
+    @admin.display(description=_("verified"), boolean=True, ordering="email_verified_at")
+    def is_verified(self, organisation):
+        return organisation.email_verified_at is not None
+
+    @admin.display(description=_("interests"), ordering="interest_count")
+    def interest_count(self, organisation):
+        return organisation.interest_count
+
+
+class SuggestionInline(admin.TabularInline):
+    model = Suggestion
+    fields = ["cluster", "score", "status", "status_changed_at", "is_current", "computed_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-score"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class InterestAdminForm(forms.ModelForm):
+    kinds = forms.MultipleChoiceField(
+        label=_("kinds of cooperation"),
+        choices=Interest.Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Interest
+        fields = ["organisation", "title", "sectors", "states", "kinds", "description", "is_active"]
+
+
+@admin.register(Interest)
+class InterestAdmin(admin.ModelAdmin):
+    form = InterestAdminForm
+    list_display = ["title", "organisation", "is_active", "changed_at", "matched_at", "computing"]
+    list_filter = ["is_active", "sectors", "matched_version"]
+    search_fields = ["title", "description", "organisation__name"]
+    list_select_related = ["organisation"]
+    filter_horizontal = ["sectors", "states"]
+    raw_id_fields = ["organisation"]
+    readonly_fields = ["created", "changed_at", "matched_at", "matched_version"]
+    inlines = [SuggestionInline]
+    actions = ["rematch"]
+
+    @admin.display(description=_("computing"), boolean=True)
+    def computing(self, interest):
+        return interest.is_computing
+
+    def save_related(self, request, form, formsets, change):
+        """After the admin saved an interest and its sectors/states: re-score it."""
+        super().save_related(request, form, formsets, change)
+        services.request_rematch(interest_ids=[form.instance.pk])
+
+    @admin.action(description=_("Re-match now"))
+    def rematch(self, request, queryset):
+        count = services.request_rematch(interest_ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d interest queued for matching.",
+                "%(count)d interests queued for matching (paused ones skipped).",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Suggestion)
+class SuggestionAdmin(admin.ModelAdmin):
+    """Computed by the engine, marked by the organisation: staff read, never edit."""
+
+    list_display = [
+        "cluster",
+        "interest",
+        "organisation",
+        "score",
+        "status",
+        "status_changed_at",
+        "is_current",
+        "engine_version",
+    ]
+    list_filter = ["status", "engine_version", "is_current"]
+    search_fields = ["cluster__name", "interest__title", "interest__organisation__name"]
+    list_select_related = ["cluster", "interest__organisation"]
+    actions = ["export_interested_csv"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("organisation"), ordering="interest__organisation__name")
+    def organisation(self, suggestion):
+        return suggestion.interest.organisation
+
+    @admin.action(description=_("Export interested pairs as CSV"))
+    def export_interested_csv(self, request, queryset):
+        """The selected suggestions that are marked interested (others are left out)."""
+        chosen = services.interested_pairs().filter(pk__in=queryset.values("pk"))
+        return interested_csv_response(chosen)
+
+
+@admin.register(MatchRun)
+class MatchRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "started_at",
+        "trigger",
+        "subject",
+        "status",
+        "finished_at",
+        "interests_scored",
+        "suggestions_stored",
+        "new_suggestions",
+        "emails_sent",
+        "short_error",
+    ]
+    list_filter = ["trigger", "status"]
+    search_fields = ["subject", "error"]
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("error"))
+    def short_error(self, run):
+        return run.error[:120]

@@ -1,0 +1,245 @@
+"""Forms for sign-up, interests, marks, the account, and the match preview."""
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from clusters.models import Sector, State
+from matchmaking import services
+from matchmaking.countries import COUNTRY_CHOICES
+from matchmaking.models import PRIVACY_NOTICE_VERSION, Interest, Organisation, Suggestion
+
+DESCRIPTION_MAX = 4000
+PREVIEW_LIMIT_MAX = 50
+MULTI_VALUE_MAX = 100  # values accepted per multi-valued query parameter
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=150,  # it becomes the username
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("You log in with it; we send new suggestions to it."),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    name = forms.CharField(
+        label=_("Organisation name"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    country = forms.ChoiceField(label=_("Country"), choices=[("", "---------"), *COUNTRY_CHOICES])
+    kind = forms.ChoiceField(
+        label=_("Kind of organisation"), choices=[("", "---------"), *Organisation.Kind.choices]
+    )
+    website = forms.URLField(
+        label=_("Website"),
+        max_length=300,
+        required=False,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"autocomplete": "url"}),
+    )
+    description = forms.CharField(
+        label=_("About your organisation"),
+        max_length=DESCRIPTION_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    consent = forms.BooleanField(
+        label=_("I agree that my organisation's data is processed as the privacy notice says."),
+        error_messages={"required": _("You need to agree to the privacy notice to sign up.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].help_text = " ".join(
+            password_validation.password_validators_help_texts()
+        )
+        self.fields["consent"].help_text = format_html(
+            '<a href="{}">{}</a>',
+            reverse("matchmaking:privacy"),
+            _("Read the privacy notice (version %(version)s)")
+            % {"version": PRIVACY_NOTICE_VERSION},
+        )
+
+    def clean_email(self):
+        email = services.normalise_email(self.cleaned_data["email"])
+        if services.email_taken(email):
+            raise forms.ValidationError(
+                _("An account with this email address already exists. Log in instead, or reset "
+                  "your password."),
+                code="email_taken",
+            )  # fmt: skip
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif password1:
+            email = cleaned.get("email", "")
+            candidate = get_user_model()(username=email, email=email)
+            try:
+                password_validation.validate_password(password1, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class SectorChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, sector):
+        return sector.name
+
+
+class InterestForm(forms.Form):
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=120,
+        help_text=_('For you, e.g. "Aerospace suppliers in the Bajío".'),
+    )
+    sectors = SectorChoiceField(
+        label=_("Sectors"),
+        queryset=Sector.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one sector.")},
+    )
+    states = forms.ModelMultipleChoiceField(
+        label=_("Target Mexican states"),
+        queryset=State.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave all unticked for anywhere in Mexico."),
+    )
+    kinds = forms.MultipleChoiceField(
+        label=_("Kinds of cooperation"),
+        choices=Interest.Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one kind of cooperation.")},
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=DESCRIPTION_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "What you offer and what you look for, in English or Spanish. Words shared with a "
+            "cluster's profile count towards the score."
+        ),
+    )
+
+    @classmethod
+    def initial_for(cls, interest: Interest) -> dict:
+        return {
+            "title": interest.title,
+            "sectors": list(interest.sectors.all()),
+            "states": list(interest.states.all()),
+            "kinds": list(interest.kinds),
+            "description": interest.description,
+        }
+
+
+class MarkForm(forms.Form):
+    status = forms.ChoiceField(choices=Suggestion.Status.choices)
+
+
+class NotificationForm(forms.Form):
+    notify_by_email = forms.BooleanField(
+        label=_("Email me when new suggestions arrive"), required=False
+    )
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("To confirm that it is you."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("This is not your password."), code="wrong_password")
+        return password
+
+
+class MatchPreviewForm(forms.Form):
+    """An ad-hoc interest, from query parameters; nothing is stored."""
+
+    MULTI_VALUED = ("sectors", "states", "kinds")
+
+    sectors = SectorChoiceField(
+        label=_("Sectors"),
+        queryset=Sector.objects.all(),
+        to_field_name="slug",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one sector.")},
+    )
+    states = forms.ModelMultipleChoiceField(
+        label=_("Target Mexican states"),
+        queryset=State.objects.all(),
+        to_field_name="code",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: anywhere in Mexico."),
+    )
+    kinds = forms.MultipleChoiceField(
+        label=_("Kinds of cooperation"),
+        choices=Interest.Kind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=DESCRIPTION_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    limit = forms.IntegerField(
+        label=_("How many suggestions"),
+        min_value=1,
+        max_value=PREVIEW_LIMIT_MAX,
+        required=False,
+    )
+
+    @classmethod
+    def from_query(cls, query):
+        """A bound form from a QueryDict; ``sectors=a,b`` counts as ``sectors=a&sectors=b``."""
+        data = MultiValueDict()
+        for name in cls.MULTI_VALUED:
+            data.setlist(
+                name,
+                [
+                    value.strip()
+                    for raw in query.getlist(name)
+                    for value in raw.split(",")
+                    if value.strip()
+                ],
+            )
+        for name in ("description", "limit"):
+            if name in query:
+                data[name] = query.get(name)
+        return cls(data)
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.MULTI_VALUED:
+            if len(self.data.getlist(name)) > MULTI_VALUE_MAX:
+                self.add_error(name, _("Too many values."))
+        return cleaned

@@ -1,0 +1,203 @@
+"""The matchmaking admin, the re-match action, and the CSV of interested pairs."""
+
+import csv
+import io
+
+import pytest
+from django.contrib.admin.sites import site
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+
+from matchmaking.models import Interest, MatchRun, Organisation, Suggestion
+from tests.matchmaking.factories import (
+    capture_enqueues,
+    make_cluster,
+    make_interest,
+    make_organisation,
+    make_state,
+    make_suggestion,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+CSV_URL = reverse("matchmaking:interested_csv")
+HEADER = [
+    "organisation",
+    "country",
+    "contact email",
+    "interest title",
+    "cluster",
+    "cluster state",
+    "score",
+    "marked at",
+]
+
+
+@pytest.fixture
+def staff(client):
+    user = get_user_model().objects.create_superuser("admin", "admin@example.eu", "pw")
+    client.force_login(user)
+    return user
+
+
+def rows(response) -> list[list[str]]:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.reader(io.StringIO(content.decode())))
+
+
+@pytest.mark.parametrize("model", [Organisation, Interest, Suggestion, MatchRun])
+def test_changelists_and_change_pages_load(client, staff, model):
+    suggestion = make_suggestion(status="interested", status_changed_at=timezone.now())
+    MatchRun.objects.create(trigger=MatchRun.Trigger.SWEEP, error="boom")
+    objects = {
+        Organisation: suggestion.interest.organisation,
+        Interest: suggestion.interest,
+        Suggestion: suggestion,
+        MatchRun: MatchRun.objects.get(),
+    }
+    info = (model._meta.app_label, model._meta.model_name)
+    assert client.get(reverse("admin:{}_{}_changelist".format(*info))).status_code == 200
+    change = reverse("admin:{}_{}_change".format(*info), args=[objects[model].pk])
+    assert client.get(change).status_code == 200
+
+
+@pytest.mark.parametrize("model", [Suggestion, MatchRun])
+def test_computed_records_are_read_only(rf, staff, model):
+    request = rf.get("/")
+    request.user = staff
+    model_admin = site._registry[model]
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request)
+    assert model_admin.has_view_permission(request)
+
+
+def test_organisation_search_by_email_and_filters(client, staff):
+    make_organisation(make_user("ana@aero.example"), name="Aero", country="FR")
+    make_organisation(name="Other", country="ES", email_verified_at=timezone.now())
+    url = reverse("admin:matchmaking_organisation_changelist")
+
+    def names(query):
+        return [o.name for o in client.get(url, query).context["cl"].result_list]
+
+    assert names({"q": "aero.example"}) == ["Aero"]
+    assert names({"verified": "yes"}) == ["Other"]
+    assert names({"verified": "no"}) == ["Aero"]
+    assert names({"country": "ES"}) == ["Other"]
+
+
+def test_interest_filters(client, staff):
+    make_interest(sectors=["aerospace"], title="A")
+    make_interest(sectors=["automotive"], title="B", is_active=False)
+    url = reverse("admin:matchmaking_interest_changelist")
+    response = client.get(url, {"is_active__exact": "1"})
+    assert [i.title for i in response.context["cl"].result_list] == ["A"]
+
+
+def test_rematch_action_enqueues_active_interests(
+    client, staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    enqueued = capture_enqueues(monkeypatch)
+    active = make_interest()
+    paused = make_interest(is_active=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:matchmaking_interest_changelist"),
+            {"action": "rematch", "_selected_action": [active.pk, paused.pk]},
+            follow=True,
+        )
+
+    assert response.status_code == 200
+    assert enqueued == [("matchmaking.tasks.match_interest", (active.pk,))]
+    active.refresh_from_db()
+    assert active.is_computing  # changed_at moved: the sweep catches up if the broker is down
+
+
+def test_saving_an_interest_in_the_admin_rematches_it(
+    client, staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    enqueued = capture_enqueues(monkeypatch)
+    interest = make_interest(title="Old")
+    url = reverse("admin:matchmaking_interest_change", args=[interest.pk])
+    data = {
+        "organisation": interest.organisation_id,
+        "title": "New",
+        "sectors": [s.pk for s in interest.sectors.all()],
+        "kinds": ["skills", "investment"],
+        "description": "",
+        "is_active": "on",
+        "suggestions-TOTAL_FORMS": "0",
+        "suggestions-INITIAL_FORMS": "0",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    interest.refresh_from_db()
+    assert interest.title == "New"
+    assert interest.kinds == ["skills", "investment"]
+    assert enqueued == [("matchmaking.tasks.match_interest", (interest.pk,))]
+
+
+def _interested_pairs():
+    organisation = make_organisation(
+        make_user("contact@aero.example"), name="=HYPERLINK(1)", country="FR"
+    )
+    interest = make_interest(organisation, title="Aero suppliers")
+    marked = timezone.now()
+    interested = make_suggestion(
+        interest,
+        make_cluster(name="Cluster Aeroespacial", state=make_state("MX-QUE", "Querétaro")),
+        score=81,
+        status="interested",
+        status_changed_at=marked,
+    )
+    make_suggestion(interest, make_cluster(name="Just new"))
+    make_suggestion(interest, make_cluster(name="Not for us"), status="not_relevant")
+    return interested, marked
+
+
+def test_staff_csv_lists_interested_pairs(client, staff):
+    interested, marked = _interested_pairs()
+
+    response = client.get(CSV_URL)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert rows(response) == [
+        HEADER,
+        [
+            "'=HYPERLINK(1)",  # never run as a spreadsheet formula
+            "FR",
+            "contact@aero.example",
+            "Aero suppliers",
+            "Cluster Aeroespacial",
+            "Querétaro",
+            "81",
+            marked.isoformat(timespec="seconds"),
+        ],
+    ]
+
+
+def test_staff_csv_is_for_staff_only(client):
+    assert client.get(CSV_URL).status_code == 302
+    client.force_login(make_organisation().user)
+    response = client.get(CSV_URL)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+def test_admin_action_exports_the_selected_interested_pairs(client, staff):
+    interested, _ = _interested_pairs()
+    everything = list(Suggestion.objects.values_list("pk", flat=True))
+
+    response = client.post(
+        reverse("admin:matchmaking_suggestion_changelist"),
+        {"action": "export_interested_csv", "_selected_action": everything},
+    )
+
+    assert response.status_code == 200
+    table = rows(response)
+    assert table[0] == HEADER
+    assert [row[4] for row in table[1:]] == ["Cluster Aeroespacial"]
