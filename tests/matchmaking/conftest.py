@@ -1,3 +1,4 @@
+import kombu.pools
 import pytest
 
 from tests.realservices import RedisServer, Worker, free_port
@@ -17,7 +18,7 @@ def celery_broker(redis_server):
     """Point this process's Celery app at the test's Redis (and back afterwards)."""
     from config.celery import app
 
-    previous = app.conf.broker_url
+    previous = app.conf.broker_write_url or app.conf.broker_url
     _use_broker(app, redis_server.url)
     yield redis_server
     _use_broker(app, previous)
@@ -26,11 +27,13 @@ def celery_broker(redis_server):
 def _use_broker(app, url: str) -> None:
     """Switch the producer side of ``app`` to another broker URL. Celery has no public call
     for this; it is what Celery itself does after a fork (``Celery._after_fork``)."""
-    app.conf.broker_url = url
+    # broker_url itself is read once from Django's settings; the write/read URLs win.
+    app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = url
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    kombu.pools.reset()  # kombu's process-wide producer pools are keyed by connection
 
 
 @pytest.fixture
