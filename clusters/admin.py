@@ -1,14 +1,21 @@
 """Curation of the Mexican cluster profiles by programme staff."""
 
+import functools
+
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
+from django.shortcuts import redirect
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from clusters import admin_views, profile
+from clusters.history import record_changes
 from clusters.models import (
     Cluster,
     ClusterName,
+    ClusterRevision,
     Ecosystem,
     Programme,
     QualityLabel,
@@ -19,6 +26,7 @@ from clusters.models import (
     State,
 )
 from clusters.signals import clusters_changed
+from clusters.staleness import needs_verification
 
 
 class ClusterNameInline(admin.TabularInline):
@@ -58,6 +66,24 @@ class LabelFilter(admin.SimpleListFilter):
         return queryset
 
 
+class NeedsVerificationFilter(admin.SimpleListFilter):
+    title = _("verification")
+    parameter_name = "verification"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("stale", _("Needs verification (never, or over 12 months ago)")),
+            ("fresh", _("Verified in the last 12 months")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "stale":
+            return queryset.filter(needs_verification())
+        if self.value() == "fresh":
+            return queryset.exclude(needs_verification())
+        return queryset
+
+
 @admin.register(Cluster)
 class ClusterAdmin(admin.ModelAdmin):
     list_display = [
@@ -74,6 +100,7 @@ class ClusterAdmin(admin.ModelAdmin):
         "state",
         "sectors",
         LabelFilter,
+        NeedsVerificationFilter,
         "is_published",
         "is_formally_organised",
         ("last_verified", admin.DateFieldListFilter),
@@ -83,7 +110,16 @@ class ClusterAdmin(admin.ModelAdmin):
     autocomplete_fields = ["state", "sectors"]
     inlines = [ClusterNameInline, QualityLabelInline]
     readonly_fields = ["created", "updated", "is_curated"]
-    actions = ["publish", "unpublish", "mark_verified_today"]
+    actions = [
+        "publish",
+        "unpublish",
+        "mark_verified_today",
+        "export_csv",
+        "export_xlsx",
+        "merge_two",
+    ]
+    change_list_template = "admin/clusters/cluster/change_list.html"
+    object_history_template = "admin/clusters/cluster/object_history.html"
     list_per_page = 50
     fieldsets = [
         (None, {"fields": ["name", "acronym", "slug", "state", "sectors", "sector_label"]}),
@@ -134,22 +170,72 @@ class ClusterAdmin(admin.ModelAdmin):
     def label_list(self, cluster):
         return ", ".join(str(label) for label in cluster.labels.all())
 
+    def get_urls(self):
+        def view(function):
+            return self.admin_site.admin_view(functools.partial(function, model_admin=self))
+
+        return [
+            path("import/", view(admin_views.import_view), name="clusters_cluster_import"),
+            path(
+                "import/confirm/",
+                view(admin_views.import_confirm_view),
+                name="clusters_cluster_import_confirm",
+            ),
+            path("export/", view(admin_views.export_view), name="clusters_cluster_export"),
+            path("merge/", view(admin_views.merge_view), name="clusters_cluster_merge"),
+            path(
+                "<int:object_id>/history/<int:revision_id>/revert/",
+                view(admin_views.revert_view),
+                name="clusters_cluster_revert",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        stale = Cluster.objects.filter(needs_verification()).count()
+        return super().changelist_view(request, {"stale_count": stale, **(extra_context or {})})
+
+    def history_view(self, request, object_id, extra_context=None):
+        cluster = self.get_object(request, object_id)
+        extra = admin_views.history_context(cluster) if cluster else {}
+        return super().history_view(request, object_id, {**extra, **(extra_context or {})})
+
+    # Every change below records a revision (clusters.history) and tells other apps.
+
     def save_model(self, request, obj, form, change):
         obj.is_curated = True
+        obj._profile_before = profile.snapshots([obj.pk]).get(obj.pk) if change else None
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        form.instance.refresh_search_text()
-        clusters_changed.send(sender=Cluster, cluster_ids=[form.instance.pk])
+        cluster = form.instance
+        cluster.refresh_search_text()
+        action = ClusterRevision.Action.EDIT if change else ClusterRevision.Action.CREATE
+        record_changes(
+            {cluster.pk: getattr(cluster, "_profile_before", None)},
+            user=request.user,
+            action=action,
+        )
+        clusters_changed.send(sender=Cluster, cluster_ids=[cluster.pk])
 
     def delete_model(self, request, obj):
         # Suggestions of a deleted cluster go with it (cascade); nothing to re-score.
         super().delete_model(request, obj)
 
-    def _set_published(self, request, queryset, published: bool):
+    def _update_with_history(self, request, queryset, comment: str, **values) -> list[int]:
         ids = list(queryset.values_list("pk", flat=True))
-        count = queryset.update(is_published=published, is_curated=True, updated=timezone.now())
+        befores = profile.snapshots(ids)
+        Cluster.objects.filter(pk__in=ids).update(is_curated=True, updated=timezone.now(), **values)
+        record_changes(
+            befores, user=request.user, action=ClusterRevision.Action.ACTION, comment=comment
+        )
+        return ids
+
+    def _set_published(self, request, queryset, published: bool):
+        comment = _("Published") if published else _("Unpublished")
+        ids = self._update_with_history(request, queryset, comment, is_published=published)
+        count = len(ids)
         clusters_changed.send(sender=Cluster, cluster_ids=ids)
         message = (
             ngettext("%d cluster published.", "%d clusters published.", count)
@@ -168,14 +254,44 @@ class ClusterAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Mark selected clusters as verified today"))
     def mark_verified_today(self, request, queryset):
-        count = queryset.update(
-            last_verified=timezone.localdate(), is_curated=True, updated=timezone.now()
+        count = len(
+            self._update_with_history(
+                request, queryset, _("Marked verified"), last_verified=timezone.localdate()
+            )
         )
         self.message_user(
             request,
             ngettext("%d cluster marked verified.", "%d clusters marked verified.", count) % count,
             messages.SUCCESS,
         )
+
+    @admin.action(description=_("Export selected clusters as CSV"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        return admin_views.export_response(queryset, "csv")
+
+    @admin.action(description=_("Export selected clusters as XLSX"), permissions=["view"])
+    def export_xlsx(self, request, queryset):
+        return admin_views.export_response(queryset, "xlsx")
+
+    @admin.action(
+        description=_("Merge two records of the same cluster"), permissions=["change", "delete"]
+    )
+    def merge_two(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True)[:3])
+        if len(ids) != 2:
+            count = queryset.count()
+            self.message_user(
+                request,
+                ngettext(
+                    "Select exactly two clusters to merge; %d was selected.",
+                    "Select exactly two clusters to merge; %d were selected.",
+                    count,
+                )
+                % count,
+                messages.ERROR,
+            )
+            return None
+        return redirect(admin_views.merge_url(ids))
 
 
 @admin.register(State)

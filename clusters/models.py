@@ -4,9 +4,11 @@ Every record carries ``source``: where in the briefing (table, section, footnote
 from. Business rules the database can hold are named constraints.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -203,6 +205,12 @@ class Cluster(models.Model):
         help_text=_("load_briefing leaves curated records alone unless run with --force."),
     )
     search_text = models.TextField(editable=False, default="")
+    is_synthetic = models.BooleanField(
+        _("synthetic"),
+        default=False,
+        editable=False,
+        help_text=_("Generated for load testing (generate_synthetic); never briefing data."),
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -380,3 +388,48 @@ class Programme(models.Model):
 
     def natural_key(self):
         return (self.slug,)
+
+
+class ClusterRevision(models.Model):
+    """One recorded change to a cluster profile: who, when, and what.
+
+    Written explicitly by the admin, the import, revert and merge (never by a signal).
+    ``snapshot`` is the whole profile after the change (see ``clusters.profile``),
+    ``changes`` maps each changed field to ``[before, after]``.
+    """
+
+    class Action(models.TextChoices):
+        BASELINE = "baseline", _("Before the first recorded change")
+        CREATE = "create", _("Created in the admin")
+        EDIT = "edit", _("Edited in the admin")
+        ACTION = "action", _("Admin action")
+        IMPORT = "import", _("Imported")
+        REVERT = "revert", _("Reverted")
+        MERGE = "merge", _("Merged")
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="revisions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    comment = models.CharField(max_length=300, blank=True)
+    snapshot = models.JSONField()
+    changes = models.JSONField(default=dict, blank=True)
+    details = models.JSONField(
+        default=dict, blank=True, help_text=_("A merge keeps the merged-away record here.")
+    )
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            # History page and the revision before a change: a cluster's revisions, newest first.
+            models.Index(fields=["cluster", "-at"], name="clusters_revision_cluster_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.cluster} · {self.get_action_display()} · {self.at:%Y-%m-%d %H:%M}"
