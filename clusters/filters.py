@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from clusters.i18n import sector_name_field
 from clusters.models import Cluster, QualityLabel, Sector, State
 
 SEARCH_MAX_LENGTH = 200
@@ -30,7 +31,8 @@ class ClusterFilter(django_filters.FilterSet):
     sector = django_filters.ModelChoiceFilter(
         label=_("Sector"),
         field_name="sectors",
-        queryset=Sector.objects.all(),
+        # Called per request: ordered by the name in the active language.
+        queryset=lambda request: Sector.objects.order_by(sector_name_field()),
         to_field_name="slug",
         empty_label=_("All sectors"),
         error_messages={

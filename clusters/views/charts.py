@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from clusters.i18n import sorted_by_name
 from clusters.models import Cluster, Sector
 from clusters.views.places import states_with_counts
 
@@ -121,11 +122,10 @@ def sector_chart_context() -> dict:
     """Bars for every sector with at least one published cluster, largest first."""
     sectors = [
         sector
-        for sector in Sector.objects.with_cluster_counts().order_by(
-            "-published_cluster_count", "name_en"
-        )
+        for sector in sorted_by_name(Sector.objects.with_cluster_counts())
         if sector.published_cluster_count
     ]
+    sectors.sort(key=lambda sector: -sector.published_cluster_count)  # stable: ties by name
     largest = max((s.published_cluster_count for s in sectors), default=0)
     bars = [
         {

@@ -4,6 +4,7 @@ from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from clusters.i18n import sorted_by_name
 from clusters.models import Cluster, Programme, Sector, SectorStronghold, State
 from clusters.text import fold
 
@@ -35,10 +36,9 @@ def state_detail(request, code):
     context = {
         "state": state,
         "clusters": list(Cluster.objects.for_directory().filter(state=state)),
-        "strongholds": list(
-            SectorStronghold.objects.filter(state=state)
-            .select_related("sector")
-            .order_by("sector__name_en")
+        "strongholds": sorted_by_name(
+            SectorStronghold.objects.filter(state=state).select_related("sector"),
+            key=lambda stronghold: stronghold.sector.name,
         ),
     }
     return render(request, "clusters/state_detail.html", context)
@@ -46,7 +46,7 @@ def state_detail(request, code):
 
 @require_safe
 def sector_list(request):
-    sectors = Sector.objects.with_cluster_counts().prefetch_related("ecosystems")
+    sectors = sorted_by_name(Sector.objects.with_cluster_counts().prefetch_related("ecosystems"))
     return render(request, "clusters/sector_list.html", {"sectors": sectors})
 
 
