@@ -38,8 +38,17 @@ class InterestInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "email", "country", "kind", "is_verified", "interest_count", "created"]
-    list_filter = ["country", "kind", VerifiedFilter, "notify_by_email"]
+    list_display = [
+        "name",
+        "email",
+        "country",
+        "language",
+        "kind",
+        "is_verified",
+        "interest_count",
+        "created",
+    ]
+    list_filter = ["country", "language", "kind", VerifiedFilter, "notify_by_email"]
     search_fields = ["name", "user__email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]

@@ -135,6 +135,12 @@ class ClusterFeatures:
         """The Kind values this cluster fits (``KIND_RULES``), computed once per instance."""
         return frozenset(kind for kind, rule in KIND_RULES.items() if rule.fits(self))
 
+    @cached_property
+    def fixed_points(self) -> int:
+        """Points that do not depend on the interest: best valid label and known size."""
+        label = max(map(_label_points, self.valid_labels), default=0)
+        return label + (WEIGHTS.size_known if self.has_size else 0)
+
 
 @dataclass(frozen=True)
 class Context:
@@ -284,7 +290,10 @@ def _terms_of_word(word: str) -> tuple[str, ...]:
     return tuple(term for term in map(_content_term, parts) if term)
 
 
-@lru_cache(maxsize=1 << 16)
+# Small on purpose: a worker folds every interest's description once per run (a big cache
+# would only hold descriptions it will not see again, a process's memory growing with the
+# number of interests); a cluster's terms are kept on its features (``folded_terms``).
+@lru_cache(maxsize=1 << 12)
 def fold_terms(text: str) -> frozenset[str]:
     """Content words of ``text``, accent- and case-insensitive (rules in the comment above).
 
@@ -419,6 +428,10 @@ def _label_points(level: str) -> int:
 _KIND_ORDER = tuple(kind.value for kind in Kind)
 
 
+# Reasons are immutable and repeat a lot (the same sector, state, label...): one object each.
+_reason = lru_cache(maxsize=1 << 14)(Reason)
+
+
 def _reason_order(reason: Reason) -> tuple[int, str]:
     return (-reason.points, reason.code)
 
@@ -434,46 +447,56 @@ def _score(
 
     shared = interest.sectors & cluster.sectors
     if shared:
-        reasons.append(Reason(Code.SECTOR_EXACT, (("sector", _join(shared)),), w.sector_exact))
+        reasons.append(_reason(Code.SECTOR_EXACT, (("sector", _join(shared)),), w.sector_exact))
     else:
         shared = interest.related_sectors & cluster.sectors
         if not shared:
             return None
-        reasons.append(Reason(Code.SECTOR_RELATED, (("sector", _join(shared)),), w.sector_related))
+        reasons.append(_reason(Code.SECTOR_RELATED, (("sector", _join(shared)),), w.sector_related))
 
     state = cluster.state
     if state is not None:
         if state in interest.states:
-            reasons.append(Reason(Code.TARGET_STATE, (("state", state),), w.target_state))
+            reasons.append(_reason(Code.TARGET_STATE, (("state", state),), w.target_state))
         strong = [s for s in shared if (s, state) in context.strongholds]
         if strong:
             params = (("sector", _join(strong)), ("state", state))
-            reasons.append(Reason(Code.STRONGHOLD, params, w.stronghold))
+            reasons.append(_reason(Code.STRONGHOLD, params, w.stronghold))
 
     if cluster.valid_labels:
         best = max(cluster.valid_labels, key=_label_points)
         if points := _label_points(best):
-            reasons.append(Reason(Code.LABEL, (("level", best),), points))
+            reasons.append(_reason(Code.LABEL, (("level", best),), points))
 
     if cluster.has_size:
-        reasons.append(Reason(Code.SIZE_KNOWN, (), w.size_known))
+        reasons.append(_reason(Code.SIZE_KNOWN, (), w.size_known))
 
     if description_terms:
         common = description_terms & cluster.folded_terms
         if common:
             shown = sorted(common, key=lambda t: (-len(t), t))[:TEXT_TERMS_SHOWN]
             points = min(w.text_cap, w.text_per_term * len(common))
-            reasons.append(Reason(Code.TEXT_OVERLAP, (("terms", ",".join(shown)),), points))
+            reasons.append(_reason(Code.TEXT_OVERLAP, (("terms", ",".join(shown)),), points))
 
     if interest.kinds:
         fitting = cluster.fitting_kinds
         kinds = [k for k in _KIND_ORDER if k in fitting and k in interest.kinds]
         if kinds:
-            reasons.append(Reason(Code.KIND_FIT, (("kind", ",".join(kinds)),), w.kind_fit))
+            reasons.append(_reason(Code.KIND_FIT, (("kind", ",".join(kinds)),), w.kind_fit))
 
     reasons.sort(key=_reason_order)
     total = min(100, sum(r.points for r in reasons))
     return Match(cluster_id=cluster.id, score=int(total), reasons=tuple(reasons))
+
+
+def score_with_terms(
+    interest: InterestFeatures,
+    description_terms: frozenset[str],
+    cluster: ClusterFeatures,
+    context: Context,
+) -> Match | None:
+    """``score()`` for a caller that has ``fold_terms(interest.description)`` already."""
+    return _score(interest, description_terms, cluster, context)
 
 
 def score(interest: InterestFeatures, cluster: ClusterFeatures, context: Context) -> Match | None:
@@ -481,8 +504,50 @@ def score(interest: InterestFeatures, cluster: ClusterFeatures, context: Context
     return _score(interest, fold_terms(interest.description), cluster, context)
 
 
+def points(
+    interest: InterestFeatures,
+    description_terms: frozenset[str],
+    cluster: ClusterFeatures,
+    strongholds: frozenset[tuple[str, str]],
+) -> int | None:
+    """``_score(...).score`` without building the reasons (None: not a candidate).
+
+    ``rank()`` ranks every candidate with this and builds reasons for the top ones only;
+    each rule here mirrors one in ``_score`` (a property test checks they agree)."""
+    w = WEIGHTS
+    sectors = cluster.sectors
+    shared = interest.sectors & sectors
+    if shared:
+        total = w.sector_exact
+    else:
+        shared = interest.related_sectors & sectors
+        if not shared:
+            return None
+        total = w.sector_related
+    state = cluster.state
+    if state is not None:
+        if state in interest.states:
+            total += w.target_state
+        for sector in shared:
+            if (sector, state) in strongholds:
+                total += w.stronghold
+                break
+    total += cluster.fixed_points
+    if description_terms:
+        common = len(description_terms & cluster.folded_terms)
+        if common:
+            total += min(w.text_cap, w.text_per_term * common)
+    if interest.kinds and not interest.kinds.isdisjoint(cluster.fitting_kinds):
+        total += w.kind_fit
+    return min(100, total)
+
+
 def _order(match: Match) -> tuple[int, int]:
     return (-match.score, match.cluster_id)
+
+
+def _rank_key(entry: tuple) -> tuple[int, int]:
+    return entry[0], entry[1]
 
 
 def rank(
@@ -494,16 +559,19 @@ def rank(
     exclude: Collection[int] = (),
 ) -> list[Match]:
     """The best ``limit`` matches, by score (desc) then cluster id: excluded ids and
-    non-candidates dropped."""
+    non-candidates dropped. Candidates are ranked by ``points()``; reasons are built for
+    the ``limit`` best only."""
     if limit <= 0:
         return []
     excluded = frozenset(exclude)
     description_terms = fold_terms(interest.description)
-    matches = []
+    strongholds = context.strongholds
+    ranked = []
     for cluster in clusters:
         if cluster.id in excluded:
             continue
-        match = _score(interest, description_terms, cluster, context)
-        if match is not None:
-            matches.append(match)
-    return heapq.nsmallest(limit, matches, key=_order)
+        total = points(interest, description_terms, cluster, strongholds)
+        if total is not None:
+            ranked.append((-total, cluster.id, cluster))
+    best = heapq.nsmallest(limit, ranked, key=_rank_key)
+    return [_score(interest, description_terms, cluster, context) for _, _, cluster in best]

@@ -1,12 +1,14 @@
 """Forms for sign-up, interests, marks, the account, and the match preview."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from clusters.i18n import sector_name_field
 from clusters.models import Sector, State
 from matchmaking import services
 from matchmaking.countries import COUNTRY_CHOICES
@@ -99,8 +101,16 @@ class SignupForm(forms.Form):
 
 
 class SectorChoiceField(forms.ModelMultipleChoiceField):
+    """Sectors by their name in the active language, in that name's alphabetical order."""
+
     def label_from_instance(self, sector):
         return sector.name
+
+    def __deepcopy__(self, memo):
+        # Each form gets a copy of the field: order it by the language active now.
+        field = super().__deepcopy__(memo)
+        field.queryset = field.queryset.order_by(sector_name_field())
+        return field
 
 
 class InterestForm(forms.Form):
@@ -158,6 +168,11 @@ class NotificationForm(forms.Form):
     notify_by_email = forms.BooleanField(
         label=_("Email me when new suggestions arrive"), required=False
     )
+    language = forms.ChoiceField(
+        label=_("Language of the emails"),
+        choices=settings.LANGUAGES,
+        help_text=_("Suggestion emails and account messages are written in it."),
+    )  # missing or unknown in a request: the view leaves the language unchanged
 
 
 class DeleteAccountForm(forms.Form):

@@ -34,6 +34,19 @@ class Organisation(models.Model):
     consent_version = models.CharField(_("privacy notice version"), max_length=20)
     email_verified_at = models.DateTimeField(null=True, blank=True)
     notify_by_email = models.BooleanField(_("email me when new suggestions arrive"), default=True)
+    language = models.CharField(
+        _("language of the emails"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text=_("Set from the site's language at sign-up; changeable on My data."),
+    )
+    is_synthetic = models.BooleanField(
+        _("synthetic"),
+        default=False,
+        editable=False,
+        help_text=_("Generated for load testing (generate_synthetic); never a real account."),
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -98,6 +111,15 @@ class Interest(models.Model):
     changed_at = models.DateTimeField(default=timezone.now)
     matched_at = models.DateTimeField(null=True, blank=True)
     matched_version = models.PositiveIntegerField(null=True, blank=True)
+    match_floor = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The lowest score in the interest's current top suggestions, null while it has "
+            "fewer than the top N: a changed cluster scoring below it cannot enter them."
+        ),
+    )
 
     objects = InterestQuerySet.as_manager()
 
@@ -109,6 +131,9 @@ class Interest(models.Model):
                 fields=["is_active", "matched_version", "matched_at"],
                 name="matchmaking_interest_sweep_idx",
             ),
+            # matching.affected_interest_ids: the interests whose top N a changed cluster's
+            # best possible score reaches (few, for most clusters).
+            models.Index(fields=["match_floor"], name="matchmaking_interest_floor_idx"),
         ]
 
     def __str__(self):
@@ -147,7 +172,11 @@ class Suggestion(models.Model):
         INTERESTED = "interested", _("Interested")
         NOT_RELEVANT = "not_relevant", _("Not relevant")
 
-    interest = models.ForeignKey(Interest, on_delete=models.CASCADE, related_name="suggestions")
+    # No index of its own: the (interest, cluster) constraint's index serves every lookup by
+    # interest, and one index less makes storing suggestions faster.
+    interest = models.ForeignKey(
+        Interest, on_delete=models.CASCADE, related_name="suggestions", db_index=False
+    )
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="suggestions")
     score = models.PositiveSmallIntegerField()
     reasons = models.JSONField(default=list)
@@ -178,8 +207,11 @@ class Suggestion(models.Model):
             models.Index(
                 fields=["interest", "is_current", "-score"], name="matchmaking_sugg_dash_idx"
             ),
-            # Staff CSV export of interested pairs.
-            models.Index(fields=["status"], name="matchmaking_sugg_status_idx"),
+            # Staff CSV export of interested pairs; the matching's "not relevant" marks. Marked
+            # suggestions only: most are new, and storing them need not update this index.
+            models.Index(
+                fields=["status"], condition=~Q(status="new"), name="matchmaking_sugg_marked_idx"
+            ),
         ]
 
     def __str__(self):

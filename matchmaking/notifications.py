@@ -36,7 +36,7 @@ def send_digests(new_by_organisation: dict[int, int]) -> int:
             "unsubscribe_url": settings.SITE_URL
             + reverse("matchmaking:unsubscribe", args=[unsubscribe_token(organisation)]),
         }
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(organisation.language or settings.LANGUAGE_CODE):
             subject = render_to_string("matchmaking/email/digest_subject.txt", context).strip()
             body = render_to_string("matchmaking/email/digest.txt", context)
         send_mail(subject, body, None, [organisation.email])

@@ -7,3 +7,32 @@ def rescore_changed_clusters(sender, *, cluster_ids, **kwargs):
 
     for cluster_id in cluster_ids:
         enqueue_on_commit(match_for_cluster, cluster_id)
+
+
+def _mark_rank(suggestion) -> tuple:
+    marked_at = suggestion.status_changed_at
+    return (
+        suggestion.status != suggestion.Status.NEW,
+        marked_at.timestamp() if marked_at else 0.0,
+        suggestion.score,
+    )
+
+
+def move_suggestions_on_merge(sender, *, survivor_id, merged_id, **kwargs):
+    """Two records of one cluster are being merged: move the merged one's suggestions to the
+    survivor. Where an interest has a suggestion for both, one row stays: the one the user
+    marked (status other than "new"); if both or neither are marked, the more recently marked,
+    then the higher score; on a full tie the survivor's row."""
+    from matchmaking.models import Suggestion
+
+    rows = Suggestion.objects.select_for_update().order_by("pk")
+    kept = {row.interest_id: row for row in rows.filter(cluster_id=survivor_id)}
+    for row in rows.filter(cluster_id=merged_id):
+        other = kept.get(row.interest_id)
+        if other is not None:
+            if _mark_rank(row) <= _mark_rank(other):
+                row.delete()
+                continue
+            other.delete()
+        row.cluster_id = survivor_id
+        row.save(update_fields=["cluster"])

@@ -19,7 +19,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clusters.models import Sector, State
 from matchmaking.models import PRIVACY_NOTICE_VERSION, Interest, Organisation, Suggestion
@@ -49,6 +49,15 @@ def email_taken(email: str) -> bool:
 # --- Registration and email verification ---------------------------------------------------
 
 
+def email_language(language: str | None) -> str:
+    """One of ``settings.LANGUAGES`` for ``language`` ("es-mx" -> "es"); the site default for
+    an unknown or empty one."""
+    try:
+        return translation.get_supported_language_variant(language or "")
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
 @transaction.atomic
 def register_organisation(
     *,
@@ -59,9 +68,11 @@ def register_organisation(
     kind: str,
     website: str,
     description: str,
+    language: str = "",
 ) -> Organisation:
     """Create the user (username = lower-cased email) and its organisation, with consent to
-    the current privacy notice recorded now. Raises ``EmailTaken``; saves nothing then."""
+    the current privacy notice recorded now; ``language`` (the page's, at sign-up) is the one
+    its emails are written in. Raises ``EmailTaken``; saves nothing then."""
     email = normalise_email(email)
     if email_taken(email):
         raise EmailTaken(email)
@@ -81,6 +92,7 @@ def register_organisation(
         description=description,
         consent_at=timezone.now(),
         consent_version=PRIVACY_NOTICE_VERSION,
+        language=email_language(language),
     )
 
 
@@ -122,8 +134,9 @@ def send_verification_email(*, organisation: Organisation, site_url: str) -> Non
         "max_age_days": settings.EMAIL_VERIFICATION_MAX_AGE // 86400,
         "max_age_hours": settings.EMAIL_VERIFICATION_MAX_AGE // 3600,
     }
-    subject = render_to_string("matchmaking/email/verify_subject.txt", context).strip()
-    body = render_to_string("matchmaking/email/verify.txt", context)
+    with translation.override(organisation.language or settings.LANGUAGE_CODE):
+        subject = render_to_string("matchmaking/email/verify_subject.txt", context).strip()
+        body = render_to_string("matchmaking/email/verify.txt", context)
     send_mail(subject, body, None, [organisation.user.email])
 
 
@@ -209,9 +222,16 @@ def mark_suggestion(*, suggestion: Suggestion, status: str) -> Suggestion:
 # --- The account ---------------------------------------------------------------------------
 
 
-def set_notifications(*, organisation: Organisation, enabled: bool) -> None:
-    Organisation.objects.filter(pk=organisation.pk).update(notify_by_email=enabled)
-    organisation.notify_by_email = enabled
+def set_notifications(
+    *, organisation: Organisation, enabled: bool, language: str | None = None
+) -> None:
+    """Email about new suggestions or not; ``language`` (if given) for every email."""
+    fields = {"notify_by_email": enabled}
+    if language:
+        fields["language"] = email_language(language)
+    Organisation.objects.filter(pk=organisation.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(organisation, name, value)
 
 
 @transaction.atomic

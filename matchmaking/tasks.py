@@ -4,12 +4,14 @@ import logging
 from collections import Counter
 
 from celery import shared_task
+from celery.exceptions import Reject
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone
 
 from matchmaking import engine
-from matchmaking.matching import affected_interest_ids, load_context, rescore_interest
+from matchmaking.matching import affected_interest_ids, load_context, rescore_interests
 from matchmaking.models import Interest, MatchRun
 from matchmaking.notifications import send_digests
 
@@ -25,20 +27,73 @@ RETRY = {
 }
 
 
-def run_matching(interest_ids: list[int], *, trigger: str, subject: str = "") -> MatchRun:
+# Interests scored and stored per transaction (their rows stay locked meanwhile).
+STORE_CHUNK = 500
+
+# A message whose worker died while running it is delivered again (settings:
+# CELERY_TASK_REJECT_ON_WORKER_LOST; the broker's visibility timeout when the whole worker
+# died). One that kills its worker every time (a "poison" message: a crash in native code,
+# the OOM killer) would loop for ever, so deliveries are counted in the shared cache, and
+# past MAX_DELIVERIES the message is given up: logged as a dead letter, recorded as a failed
+# MatchRun, and the queue goes on. A retry (``self.retry``) is a new message, counted anew.
+MAX_DELIVERIES = 5
+DELIVERY_MEMORY = 60 * 60 * 24  # seconds the cache remembers a message
+
+
+def _task_key(task_id: str, what: str) -> str:
+    return f"matchmaking:task:{task_id}:{what}"
+
+
+def begin_delivery(task, *, trigger: str, subject: str) -> None:
+    """Call first in a task: count this delivery of its message, close the MatchRun that an
+    interrupted earlier delivery left running, and give the message up (``Reject``) past
+    MAX_DELIVERIES. Does nothing when the task is called directly or eagerly."""
+    request = task.request
+    if request.id is None or request.is_eager:
+        return
+    previous_run = cache.get(_task_key(request.id, "run"))
+    if previous_run is not None:
+        MatchRun.objects.filter(pk=previous_run, status=MatchRun.Status.RUNNING).update(
+            status=MatchRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error="Interrupted (its worker died or lost the database); the task ran again.",
+        )
+    key = _task_key(request.id, f"deliveries:{request.retries or 0}")
+    cache.add(key, 0, DELIVERY_MEMORY)
+    deliveries = cache.incr(key)
+    cache.touch(key, DELIVERY_MEMORY)  # the database cache's incr() resets the timeout
+    if deliveries <= MAX_DELIVERIES:
+        return
+    error = f"Given up after {MAX_DELIVERIES} deliveries: the worker running it died each time."
+    logger.error("dead letter: %s[%s] args=%r: %s", task.name, request.id, request.args, error)
+    now = timezone.now()
+    MatchRun.objects.create(
+        trigger=trigger,
+        subject=subject[:200],
+        status=MatchRun.Status.FAILED,
+        started_at=now,
+        finished_at=now,
+        error=error,
+    )
+    raise Reject(error, requeue=False)
+
+
+def run_matching(
+    interest_ids: list[int], *, trigger: str, subject: str = "", task_id: str | None = None
+) -> MatchRun:
     """Score the given interests, record a MatchRun, send one digest per organisation."""
     run = MatchRun.objects.create(trigger=trigger, subject=subject[:200])
+    if task_id:  # for begin_delivery, should this delivery be interrupted
+        cache.set(_task_key(task_id, "run"), run.pk, DELIVERY_MEMORY)
     new_by_organisation: Counter[int] = Counter()
     context = load_context()
     try:
-        for interest_id in interest_ids:
-            result = rescore_interest(interest_id, context=context)
-            if result is None:
-                continue
-            run.interests_scored += 1
-            run.suggestions_stored += result.stored
-            run.new_suggestions += result.new
-            new_by_organisation[result.organisation_id] += result.new
+        for chunk in batches(list(interest_ids), STORE_CHUNK):
+            for result in rescore_interests(chunk, context=context):
+                run.interests_scored += 1
+                run.suggestions_stored += result.stored
+                run.new_suggestions += result.new
+                new_by_organisation[result.organisation_id] += result.new
         run.emails_sent = send_digests(new_by_organisation)
     except DatabaseError as exc:
         MatchRun.objects.filter(pk=run.pk).update(
@@ -51,27 +106,29 @@ def run_matching(interest_ids: list[int], *, trigger: str, subject: str = "") ->
     return run
 
 
-@shared_task(acks_late=True, **RETRY)
-def match_interest(interest_id: int) -> None:
+@shared_task(bind=True, acks_late=True, **RETRY)
+def match_interest(self, interest_id: int) -> None:
     """An interest was saved: score it."""
-    run_matching(
-        [interest_id], trigger=MatchRun.Trigger.INTEREST, subject=f"interest {interest_id}"
-    )
+    trigger, subject = MatchRun.Trigger.INTEREST, f"interest {interest_id}"
+    begin_delivery(self, trigger=trigger, subject=subject)
+    run_matching([interest_id], trigger=trigger, subject=subject, task_id=self.request.id)
 
 
-@shared_task(acks_late=True, **RETRY)
-def match_interests(interest_ids: list[int], trigger: str = MatchRun.Trigger.SWEEP) -> None:
+@shared_task(bind=True, acks_late=True, **RETRY)
+def match_interests(self, interest_ids: list[int], trigger: str = MatchRun.Trigger.SWEEP) -> None:
     """A batch of interests (from the sweep or a full re-match)."""
-    run_matching(interest_ids, trigger=trigger, subject=f"{len(interest_ids)} interests")
+    subject = f"{len(interest_ids)} interests"
+    begin_delivery(self, trigger=trigger, subject=subject)
+    run_matching(interest_ids, trigger=trigger, subject=subject, task_id=self.request.id)
 
 
-@shared_task(acks_late=True, **RETRY)
-def match_for_cluster(cluster_id: int) -> None:
+@shared_task(bind=True, acks_late=True, **RETRY)
+def match_for_cluster(self, cluster_id: int) -> None:
     """A cluster changed, was published or unpublished: re-score only the interests it affects."""
+    trigger, subject = MatchRun.Trigger.CLUSTER, f"cluster {cluster_id}"
+    begin_delivery(self, trigger=trigger, subject=subject)
     run_matching(
-        affected_interest_ids(cluster_id),
-        trigger=MatchRun.Trigger.CLUSTER,
-        subject=f"cluster {cluster_id}",
+        affected_interest_ids(cluster_id), trigger=trigger, subject=subject, task_id=self.request.id
     )
 
 
@@ -80,10 +137,11 @@ def batches(ids: list[int], size: int):
         yield ids[start : start + size]
 
 
-@shared_task(**RETRY)
-def sweep() -> int:
+@shared_task(bind=True, **RETRY)
+def sweep(self) -> int:
     """Enqueue every active interest whose suggestions are missing or stale (a registration
     made while the broker was down, an engine change). Returns how many were enqueued."""
+    begin_delivery(self, trigger=MatchRun.Trigger.SWEEP, subject="sweep")
     ids = list(
         Interest.objects.needing_match(engine.ENGINE_VERSION)
         .order_by("pk")

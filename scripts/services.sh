@@ -1,5 +1,6 @@
 # Sourced by scripts/test.sh: make sure PostgreSQL and Redis answer on 127.0.0.1,
-# installing (Debian's packages) and starting them when they are absent.
+# installing (Debian's packages) and starting them when they are absent, and that Debian's
+# chromium is there for the browser tests.
 # Honours DATABASE_URL / CELERY_BROKER_URL when they are already set to a server you run.
 
 PG_PORT=${PG_PORT:-5432}
@@ -59,4 +60,18 @@ ensure_redis() {
     redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null || { echo "services: Redis did not start" >&2; return 1; }
     export CELERY_BROKER_URL="redis://127.0.0.1:$REDIS_PORT/0"
     export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/1"
+}
+
+ensure_chromium() {
+    # The browser tests drive Debian's Chromium; Playwright never downloads one.
+    if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+        _apt_install chromium
+    fi
+}
+
+ensure_gettext() {
+    # tests/test_i18n.py runs makemessages (xgettext) to find strings missing from the catalogue.
+    if ! command -v xgettext >/dev/null 2>&1; then
+        _apt_install gettext
+    fi
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite against real PostgreSQL and Redis (installed and started if absent).
+# The whole test suite against real PostgreSQL and Redis (installed and started if absent),
+# the browser tests against Debian's chromium (installed if absent).
 # Extra arguments go to pytest, e.g. scripts/test.sh tests/clusters -k search
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,10 @@ source scripts/services.sh
 ensure_venv test
 ensure_postgres
 ensure_redis
+ensure_chromium
+ensure_gettext
 export DJANGO_SETTINGS_MODULE=config.settings.test
+# Browser tests (tests/browser) use Debian's chromium, never a downloaded one.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 "$VENV/bin/python" -m pytest --create-db "$@"

@@ -135,11 +135,25 @@ CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
         if CACHE_URL.startswith(("redis://", "rediss://"))
-        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",
+            # Django culls a third of the table past MAX_ENTRIES (300 by default), which
+            # would forget throttling counts under a brute-force attempt.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
     )
 }
 
 AUTHENTICATION_BACKENDS = ["matchmaking.backends.EmailBackend"]
+# Throttling (matchmaking.throttle), counted in the shared cache: after this many failed
+# password attempts for one account within a day, every attempt is refused until the day is
+# over, the right password too; sign-up forms posted per client address within an hour.
+LOGIN_FAILURES_PER_DAY = env_int("LOGIN_FAILURES_PER_DAY", 20)
+SIGNUPS_PER_HOUR = env_int("SIGNUPS_PER_HOUR", 20)
+# Reverse proxies in front of the site that append to X-Forwarded-For (1 behind nginx): the
+# client address is the entry the outermost trusted proxy added. 0: REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "matchmaking:dashboard"
 
@@ -149,7 +163,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "EU-Mexico Cluster Matchmaking <noreply@localhost>")
+DEFAULT_FROM_EMAIL = env_str(
+    "DEFAULT_FROM_EMAIL", "EU-Mexico Cluster Matchmaking <noreply@localhost>"
+)
 
 # Celery. The embedded default uses kombu's filesystem transport: no server needed.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -162,6 +178,37 @@ if CELERY_BROKER_URL == "filesystem://":
         "processed_folder": str(VAR_DIR / "celery-processed"),
         "store_processed": False,
     }
+# A message stays in Redis, unacknowledged, until its task has finished (acks_late below).
+# When the worker holding it dies (SIGKILL, OOM killer, a lost host), a worker hands it out
+# again once it has been unacknowledged this long. So it must exceed the longest a living
+# worker holds a message: the task time limit plus the longest retry countdown
+# (tests/reliability/test_idempotency.py checks it).
+_visibility_timeout = env_int("CELERY_VISIBILITY_TIMEOUT", 900)
+_restore_interval = max(1, _visibility_timeout // 10)
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _visibility_timeout,
+    # Look for such messages every tenth of that (kombu's default: every ~100 s), under a
+    # lock that a worker killed while holding it keeps for this long, not kombu's 300 s.
+    "unacked_restore_interval": _restore_interval,
+    "unacked_restore_throttle": 1,
+    "unacked_mutex_expire": max(5, _restore_interval),
+    # Enqueueing while Redis is down fails at once (the change is saved; the sweep catches
+    # up) instead of retrying for seconds inside a web request. Workers keep reconnecting
+    # as CELERY_BROKER_CONNECTION_MAX_RETRIES says, not by this.
+    "max_retries": 0,
+    "socket_connect_timeout": 2,
+}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
+# Every task is idempotent, so a message is acknowledged only once its task has finished,
+# and put back when the worker process running it dies: no work is lost. A message that
+# kills its worker every time is given up after matchmaking.tasks.MAX_DELIVERIES.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker outlives any Redis outage
+# Extra task modules a worker imports, comma-separated (the fault tests add a poison one).
+CELERY_IMPORTS = env_list("CELERY_EXTRA_IMPORTS")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -180,16 +227,25 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Log-ins, failures, lock-outs, log-outs, password resets, deleted accounts
+    # (matchmaking.auth_events): user ids and client addresses, never a password.
+    "loggers": {"matchmaking.auth": {"level": "INFO"}},
 }
 
 # Matching
 MATCH_TOP_N = env_int("MATCH_TOP_N", 10)
 MATCH_SWEEP_SECONDS = env_int("MATCH_SWEEP_SECONDS", 300)
 MATCH_BATCH_SIZE = env_int("MATCH_BATCH_SIZE", 200)
+# Curation: staff get a list of cluster profiles not verified for 12 months (weekly).
+STALE_REMINDER_SECONDS = env_int("STALE_REMINDER_SECONDS", 60 * 60 * 24 * 7)
 CELERY_BEAT_SCHEDULE = {
     "matchmaking-sweep": {
         "task": "matchmaking.tasks.sweep",
         "schedule": MATCH_SWEEP_SECONDS,
+    },
+    "clusters-stale-reminder": {
+        "task": "clusters.tasks.remind_stale_profiles",
+        "schedule": STALE_REMINDER_SECONDS,
     },
 }
 EMAIL_VERIFICATION_MAX_AGE = env_int("EMAIL_VERIFICATION_MAX_AGE", 60 * 60 * 24 * 3)

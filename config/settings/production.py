@@ -1,8 +1,9 @@
 """Production: PostgreSQL, Redis, SMTP, HTTPS. Refuses to start without a secret key."""
 
+from config.env import env_required
+
 from .base import *  # noqa: F403
 from .base import env_bool, env_int
-from config.env import env_required
 
 SECRET_KEY = env_required("SECRET_KEY")
 DEBUG = False

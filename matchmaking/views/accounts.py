@@ -11,10 +11,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from matchmaking import services
+from matchmaking import services, throttle
 from matchmaking.forms import SignupForm
 from matchmaking.models import PRIVACY_NOTICE_VERSION, Organisation
 from matchmaking.views.common import organisation_required, safe_next
@@ -50,6 +51,10 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("matchmaking:dashboard")
     form = SignupForm(request.POST or None)
+    if request.method == "POST" and not throttle.allow_signup(request):
+        form = SignupForm(request.POST)  # bound even when empty, to carry the error
+        form.add_error(None, throttle.SIGNUP_REFUSED_MESSAGE)
+        return render(request, "matchmaking/signup.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -61,6 +66,7 @@ def signup(request):
                 kind=data["kind"],
                 website=data["website"],
                 description=data["description"],
+                language=get_language(),  # emails in the language it signed up in
             )
         except services.EmailTaken:
             form.add_error("email", _("An account with this email address already exists."))

@@ -49,6 +49,7 @@ def build_export(organisation: Organisation, renderer: ReasonRenderer) -> dict:
             "consent_version": organisation.consent_version,
             "email_verified_at": organisation.email_verified_at,
             "notify_by_email": organisation.notify_by_email,
+            "language": organisation.language,
         },
         "interests": [
             {
@@ -96,7 +97,10 @@ def my_data(request, organisation):
         "organisation": organisation,
         "interest_count": organisation.interests.count(),
         "notification_form": NotificationForm(
-            initial={"notify_by_email": organisation.notify_by_email}
+            initial={
+                "notify_by_email": organisation.notify_by_email,
+                "language": organisation.language,
+            }
         ),
         "delete_form": DeleteAccountForm(user=request.user),
         "current_version": PRIVACY_NOTICE_VERSION,
@@ -119,9 +123,10 @@ def export_data(request, organisation):
 @organisation_required
 def notifications(request, organisation):
     form = NotificationForm(request.POST)
-    form.is_valid()  # a single optional checkbox: always valid
+    form.is_valid()  # a missing or unknown language is left out (unchanged); the box is kept
     enabled = form.cleaned_data.get("notify_by_email", False)
-    services.set_notifications(organisation=organisation, enabled=enabled)
+    language = form.cleaned_data.get("language") or None
+    services.set_notifications(organisation=organisation, enabled=enabled, language=language)
     if enabled:
         messages.success(request, _("We will email you when new suggestions arrive."))
     else:

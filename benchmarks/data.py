@@ -1,0 +1,72 @@
+"""The benchmark database's data: the briefing plus synthetic data at platform scale."""
+
+import io
+import time
+
+from django.core.management import call_command
+from django.db import connection
+
+from clusters.models import Cluster
+from matchmaking.models import Interest, Organisation
+from matchmaking.synthetic import generate, synthetic_counts
+
+SEED = 1
+
+
+def prepare(*, clusters: int, organisations: int) -> str:
+    """Migrate, load the briefing, and make sure the synthetic data is there: reused when a
+    previous run left at least as many organisations and exactly as many clusters (same seed:
+    the same rows), generated otherwise. Returns what was done, for the report."""
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    # Production's manifest storage: pages need the collected files, and this process reads
+    # the manifest once, so before any page is rendered.
+    call_command("collectstatic", interactive=False, verbosity=0)
+    call_command("load_briefing", verbosity=0, stdout=io.StringIO())
+    counts = synthetic_counts()
+    if counts["clusters"] == clusters and counts["organisations"] >= organisations:
+        return f"reused ({counts['organisations']} organisations present)"
+    started = time.monotonic()
+    print(
+        f"generating {clusters} synthetic clusters and {organisations} organisations...",
+        flush=True,
+    )
+    generate(clusters=clusters, organisations=organisations, seed=SEED)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return f"generated in {time.monotonic() - started:.0f} s"
+
+
+def interest_ids(organisations: int | None = None) -> list[int]:
+    """Active interests of the first ``organisations`` synthetic organisations (all if None)."""
+    synthetic = Organisation.objects.filter(is_synthetic=True).order_by("pk")
+    if organisations is not None:
+        last = synthetic.values_list("pk", flat=True)[organisations - 1 : organisations]
+        synthetic = synthetic.filter(pk__lte=last[0]) if last else synthetic
+    return list(
+        Interest.objects.active()
+        .filter(organisation__in=synthetic.values("pk"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+class FewerClusters:
+    """Within the block, only the briefing's and the first ``keep`` synthetic clusters are
+    published (committed, so that workers see it); all are published again afterwards."""
+
+    def __init__(self, keep: int):
+        self.keep = keep
+
+    def __enter__(self):
+        last = f"synthetic-cluster-{self.keep:05d}"
+        Cluster.objects.filter(is_synthetic=True, slug__gt=last).update(is_published=False)
+        return self
+
+    def __exit__(self, *exc):
+        Cluster.objects.filter(is_synthetic=True, is_published=False).update(is_published=True)
+        return False
+
+
+def published_clusters() -> int:
+    return Cluster.objects.published().count()

@@ -1,0 +1,228 @@
+"""Targets 1-3: one interest end to end, the full re-match through the queue, one cluster
+edited."""
+
+import random
+import statistics
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from benchmarks.env import BenchmarkError, Workers, wait_for
+from clusters.models import Cluster
+from matchmaking import engine, matching
+from matchmaking.models import Interest, MatchRun, Suggestion
+from matchmaking.tasks import batches, match_interests, run_matching
+
+# --- 1. One interest ----------------------------------------------------------------------
+
+
+@dataclass
+class OneInterest:
+    end_to_end: list[float]
+    candidate_query: list[float]
+    candidates: list[int]
+    cold: list[float]
+
+
+def one_interest(ids: list[int], *, sample: int) -> OneInterest:
+    """``rescore_interest`` (candidates, scoring, storing the top N) for a random sample of
+    interests, beside the database query that selects their candidates by the sector index."""
+    chosen = random.Random(1).sample(ids, min(sample, len(ids)))
+    matching.load_index()  # a worker's index is warm but for the first task after a change
+    for pk in chosen[:10]:
+        matching.rescore_interest(pk)
+    end_to_end = []
+    for pk in chosen:
+        started = time.perf_counter()
+        matching.rescore_interest(pk)
+        end_to_end.append(time.perf_counter() - started)
+
+    reaches = []
+    for pk in chosen:
+        features = matching.interest_features(Interest.objects.get(pk=pk))
+        reaches.append(features.sectors | features.related_sectors)
+    through = Cluster.sectors.through.objects
+    candidate_query, candidates = [], []
+    for reach in reaches:
+        started = time.perf_counter()
+        found = list(
+            Cluster.objects.published()
+            .filter(pk__in=through.filter(sector__slug__in=reach).values("cluster_id"))
+            .values_list("pk", flat=True)
+        )
+        candidate_query.append(time.perf_counter() - started)
+        candidates.append(len(found))
+
+    # The first interest after any cluster change rebuilds the process's index.
+    cold = []
+    for pk in chosen[:3]:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE clusters_state SET code = code WHERE false")  # new version
+        started = time.perf_counter()
+        matching.rescore_interest(pk)
+        cold.append(time.perf_counter() - started)
+    return OneInterest(end_to_end, candidate_query, candidates, cold)
+
+
+def p50(values) -> float:
+    return statistics.median(values)
+
+
+# --- 2. Full re-match ---------------------------------------------------------------------
+
+
+@dataclass
+class Rematch:
+    label: str
+    interests: int
+    clusters: int
+    batches: int
+    batch_size: int
+    wall: float
+    suggestions: int
+    peak_mb: list[float]
+    batch_compute: list[float] = field(default_factory=list)
+
+    @property
+    def per_suggestion_us(self) -> float:
+        return self.wall / max(self.suggestions, 1) * 1e6
+
+
+def clear_suggestions() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {Suggestion._meta.db_table}")
+    Interest.objects.update(matched_at=None, matched_version=None)
+
+
+def rematch(
+    ids: list[int], *, label: str, cold: bool, counter, batch_size: int | None = None
+) -> Rematch:
+    """Every interest in ``ids`` re-matched by two fresh worker processes through Redis, in
+    batches as ``manage.py rematch --enqueue`` sends them; the wall time runs from the first
+    enqueue to the end of the last batch."""
+    batch_size = batch_size or settings.MATCH_BATCH_SIZE
+    if cold:
+        clear_suggestions()
+    MatchRun.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    clusters = Cluster.objects.published().count()
+    workers = Workers(concurrency=2, name=f"rematch-{label}")
+    workers.start()
+    try:
+        counter.ping()
+        started = timezone.now()
+        chunks = list(batches(ids, batch_size))
+        for chunk in chunks:
+            match_interests.delay(chunk, MatchRun.Trigger.FULL)
+
+        def finished():
+            runs = MatchRun.objects.filter(trigger=MatchRun.Trigger.FULL)
+            if runs.filter(status=MatchRun.Status.FAILED).exists():
+                error = runs.filter(status=MatchRun.Status.FAILED).first().error
+                raise BenchmarkError(f"a match batch failed: {error.splitlines()[0]}")
+            return runs.filter(status=MatchRun.Status.DONE).count() >= len(chunks)
+
+        wait_for(finished, timeout=900, what=f"the re-match of {len(ids)} interests")
+        peak = workers.peak_rss_mb()
+    finally:
+        workers.stop()
+    runs = list(MatchRun.objects.filter(trigger=MatchRun.Trigger.FULL))
+    ended = max(run.finished_at for run in runs)
+    return Rematch(
+        label=label,
+        interests=len(ids),
+        clusters=clusters,
+        batches=len(chunks),
+        batch_size=batch_size,
+        wall=(ended - started).total_seconds(),
+        suggestions=sum(run.suggestions_stored for run in runs),
+        peak_mb=peak,
+        batch_compute=[(run.finished_at - run.started_at).total_seconds() for run in runs],
+    )
+
+
+def every_pair_baseline(ids: list[int], *, share: float = 0.01) -> tuple[float, int]:
+    """Seconds to score every (interest, published cluster) pair with ``engine.score`` and
+    keep the top N, for a random ``share`` of ``ids``, features already in memory. Returns
+    (seconds for the sample, sample size)."""
+    sample = sorted(random.Random(2).sample(ids, max(1, round(len(ids) * share))))
+    index = matching.load_index()
+    clusters, context = index.clusters, index.context
+    with transaction.atomic():
+        interests = matching._lock_and_read(sample, None)
+    limit = settings.MATCH_TOP_N
+    started = time.perf_counter()
+    for interest in interests:
+        scored = [engine.score(interest.features, cluster, context) for cluster in clusters]
+        ranked = sorted(
+            (m for m in scored if m is not None), key=lambda m: (-m.score, m.cluster_id)
+        )
+        del ranked[limit:]
+    return time.perf_counter() - started, len(sample)
+
+
+# --- 3. One cluster edited ----------------------------------------------------------------
+
+
+@dataclass
+class ClusterEdit:
+    cluster: str
+    suggested_to: int
+    affected: int
+    scored: int
+    seconds: list[float]
+    full_runs: int
+    active_interests: int
+
+
+def typical_cluster() -> Cluster:
+    """The synthetic cluster, of 31 picked at random, suggested to the median number of
+    interests."""
+    ids = list(
+        Cluster.objects.filter(is_synthetic=True, is_published=True).values_list("pk", flat=True)
+    )
+    picked = random.Random(3).sample(ids, min(31, len(ids)))
+    counts = sorted(
+        (Suggestion.objects.filter(cluster_id=pk, is_current=True).count(), pk) for pk in picked
+    )
+    return Cluster.objects.get(pk=counts[len(counts) // 2][1])
+
+
+def cluster_edit(*, repeats: int = 3) -> ClusterEdit:
+    """Edit a typical cluster's profile (its description: text points change for many
+    interests) and time what ``match_for_cluster`` runs for it, in this process."""
+    cluster = typical_cluster()
+    original = cluster.description
+    suggested_to = Suggestion.objects.filter(cluster=cluster, is_current=True).count()
+    before = MatchRun.objects.filter(trigger=MatchRun.Trigger.FULL).count()
+    seconds, scored, affected = [], 0, 0
+    words = ["turbine machining", "software logistics research", "training suppliers"]
+    try:
+        for number in range(repeats):
+            matching.load_index()  # the index as it was before the edit (a worker's is warm)
+            cluster.description = f"{original} {words[number % len(words)]}".strip()
+            cluster.save()
+            started = time.perf_counter()
+            ids = matching.affected_interest_ids(cluster.pk)
+            run = run_matching(
+                ids, trigger=MatchRun.Trigger.CLUSTER, subject=f"cluster {cluster.pk}"
+            )
+            seconds.append(time.perf_counter() - started)
+            scored, affected = run.interests_scored, len(ids)
+    finally:
+        cluster.description = original
+        cluster.save()
+        run_matching(matching.affected_interest_ids(cluster.pk), trigger=MatchRun.Trigger.CLUSTER)
+    return ClusterEdit(
+        cluster=cluster.name,
+        suggested_to=suggested_to,
+        affected=affected,
+        scored=scored,
+        seconds=seconds,
+        full_runs=MatchRun.objects.filter(trigger=MatchRun.Trigger.FULL).count() - before,
+        active_interests=Interest.objects.active().count(),
+    )

@@ -1,0 +1,255 @@
+"""Runs each benchmark in turn (Django is set up) and reports every figure."""
+
+import time
+import traceback
+
+import redis as redis_client
+from django.conf import settings
+
+from benchmarks import data, matchwork
+from benchmarks.broker import Counter, drain
+from benchmarks.env import load_average, machine
+from benchmarks.history import HISTORY
+from benchmarks.report import Figure, Report, ms, secs, times
+from benchmarks.writes import writes
+
+MB_LIMIT = 300
+
+
+def run(plan, redis, *, started: float) -> int:
+    report = Report(mode=plan.mode, load=[load_average()])
+    report.machine = machine(redis)
+    print(f"benchmarks ({plan.mode}) on {report.machine['cpu']}, "
+          f"{report.machine['cores']} cores", flush=True)  # fmt: skip
+    prepared = data.prepare(clusters=plan.clusters, organisations=plan.organisations)
+    all_ids = data.interest_ids(plan.organisations)
+    report.sizes = {
+        "synthetic data": f"{plan.clusters:,} clusters, {plan.organisations:,} organisations "
+        f"({len(all_ids):,} active interests), seed {data.SEED}: {prepared}",
+        "published clusters": f"{data.published_clusters():,} (the briefing's 87 included)",
+        "top N per interest": str(settings.MATCH_TOP_N),
+        "re-match batch size": str(settings.MATCH_BATCH_SIZE),
+    }
+    counter = Counter(redis_client.Redis.from_url(redis.url(2)))
+    state = {}
+    steps = [
+        ("5", "writes", lambda: _writes(report, plan, all_ids)),
+        ("1", "one interest", lambda: _one_interest(report, plan, all_ids)),
+        ("2", "full re-match", lambda: _rematch(report, plan, all_ids, counter, state)),
+        ("3", "one cluster edited", lambda: _cluster_edit(report, state)),
+        ("6", "queue", lambda: _queue(report, plan, counter, state)),
+        ("4", "pages", lambda: _pages(report, plan)),
+    ]
+    for number, name, step in steps:
+        print(f"[{number}] {name}...", flush=True)
+        try:
+            step()
+        except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the rest
+            traceback.print_exc()
+            report.add(Figure(number, f"{name}: could not run", f"error: {exc}"[:120], met=False))
+    report.load.append(load_average())
+    report.duration = time.monotonic() - started
+    print()
+    print(report.table())
+    path = report.write(HISTORY)
+    print(f"\n{path} written ({report.duration / 60:.1f} min)")
+    return 1 if any(figure.met is False for figure in report.figures) else 0
+
+
+# --- 1 ------------------------------------------------------------------------------------
+
+
+def _one_interest(report: Report, plan, ids) -> None:
+    found = matchwork.one_interest(ids, sample=plan.sample)
+    e2e, query = matchwork.p50(found.end_to_end), matchwork.p50(found.candidate_query)
+    ratio = e2e / query
+    report.add(
+        Figure("1", "one interest vs all clusters, end to end, p50", ms(e2e),
+               goal="<= 10 ms", met=e2e <= 0.010),
+        Figure("1", "... against the candidate query alone", ms(e2e),
+               floor=f"candidate query p50 {ms(query)}", ratio=times(ratio), goal="<= 3×",
+               met=ratio <= 3),
+        Figure("1", "... first one after a cluster change (index rebuilt)",
+               ms(matchwork.p50(found.cold))),
+    )  # fmt: skip
+    report.note(
+        f"**1. One interest**: `matching.rescore_interest` (lock and read the interest, its "
+        f"candidates, scoring, upsert of the top N, update) for {len(found.end_to_end)} random "
+        f"interests, one after another, with the process's cluster index current (as in a "
+        f"worker). Candidates per interest: p50 {matchwork.p50(found.candidates):.0f}, max "
+        f"{max(found.candidates)}. Floor: the query selecting the same interests' candidate "
+        "ids by the sector index (published clusters in an exact or related sector). p90 end "
+        f"to end: {ms(sorted(found.end_to_end)[int(len(found.end_to_end) * 0.9)])}."
+    )
+
+
+# --- 2 ------------------------------------------------------------------------------------
+
+
+def _rematch(report: Report, plan, all_ids, counter, state) -> None:
+    small_ids = data.interest_ids(plan.small)
+    runs = {}
+    with data.FewerClusters(plan.few_clusters):
+        runs["few"] = matchwork.rematch(all_ids, label="few", cold=True, counter=counter)
+    runs["small"] = matchwork.rematch(small_ids, label="small", cold=True, counter=counter)
+    runs["all"] = matchwork.rematch(all_ids, label="all", cold=True, counter=counter)
+    runs["warm"] = matchwork.rematch(all_ids, label="warm", cold=False, counter=counter)
+    for run in runs.values():
+        print(f"  {run.label}: {run.interests} interests × {run.clusters} clusters: "
+              f"{run.wall:.1f} s, {run.suggestions} suggestions, peak {run.peak_mb} MB",
+              flush=True)  # fmt: skip
+    warm = runs["warm"]
+    state["rematch"] = warm
+
+    baseline, sampled = matchwork.every_pair_baseline(all_ids)
+    extrapolated = baseline * len(all_ids) / sampled
+    speedup = extrapolated / warm.wall
+    report.add(
+        Figure("2", f"full re-match, {len(all_ids):,} interests, 2 worker processes",
+               secs(warm.wall), goal="<= 120 s", met=warm.wall <= 120),
+        Figure("2", "... against scoring every pair in Python", secs(warm.wall),
+               floor=f"{secs(extrapolated)} (1% sample: {secs(baseline)}, extrapolated)",
+               ratio=times(speedup), goal=">= 100×", met=speedup >= 100),
+    )  # fmt: skip
+
+    few, small, full = runs["few"], runs["small"], runs["all"]
+
+    def per_1000(run) -> str:
+        return f"{run.per_suggestion_us:,.0f} ms per 1,000 suggestions"
+
+    def pairs_per_suggestion(run) -> float:
+        return run.interests * run.clusters / max(run.suggestions, 1)
+
+    # Time follows suggestions, not pairs: 10× the clusters (same suggestions) costs at most
+    # 3× the time, and 10× the interests no more time per suggestion (within 25%).
+    by_clusters = full.wall / few.wall
+    by_interests = full.per_suggestion_us / small.per_suggestion_us
+    report.add(
+        Figure("2", f"... {full.interests:,} interests × {few.clusters:,} → "
+               f"{full.clusters:,} clusters", f"{secs(few.wall)} → {secs(full.wall)}",
+               floor=f"pairs ×{pairs_per_suggestion(full) / pairs_per_suggestion(few):.1f} "
+               f"per suggestion; {per_1000(few)} → {per_1000(full)}",
+               ratio=times(by_clusters), goal="<= 3× (not ∝ pairs)", met=by_clusters <= 3),
+        Figure("2", f"... {small.interests:,} → {full.interests:,} interests × "
+               f"{full.clusters:,} clusters", f"{secs(small.wall)} → {secs(full.wall)}",
+               floor=f"suggestions ×{full.suggestions / small.suggestions:.1f}; "
+               f"{per_1000(small)} → {per_1000(full)}",
+               ratio=f"{by_interests:.2f}× per suggestion", goal="<= 1.25× per suggestion",
+               met=by_interests <= 1.25),
+    )  # fmt: skip
+    peak_small, peak_all = max(small.peak_mb), max(full.peak_mb)
+    same = peak_all <= peak_small * 1.2
+    report.add(
+        Figure("2", "... peak memory per worker process", f"{peak_all:.0f} MB",
+               goal=f"<= {MB_LIMIT} MB", met=peak_all <= MB_LIMIT),
+        Figure("2", f"... peak memory at {plan.small:,} vs {plan.organisations:,} "
+               "organisations", f"{peak_small:.0f} MB vs {peak_all:.0f} MB",
+               ratio=times(peak_all / peak_small), goal="the same (<= 1.2×)", met=same),
+    )  # fmt: skip
+    report.note(
+        f"**2. Full re-match**: every active interest sent to Redis in batches of "
+        f"{warm.batch_size} (`match_interests`, as `manage.py rematch --enqueue` sends them), "
+        "drained by one `celery worker --concurrency=2` (two processes) started fresh for each "
+        "run; wall time from the first enqueue to the end of the last batch. The headline "
+        "re-match runs over existing suggestions (every row rewritten, as after an engine "
+        f"change); from empty it took {secs(full.wall)}. The scaling runs start from empty: "
+        f"all interests with only {few.clusters:,} clusters published, the interests of the "
+        f"first {plan.small:,} organisations, all interests. Baseline: `engine.score` on every "
+        "(interest, published cluster) pair and a sort, features already in memory, no "
+        f"storing, one process, on a random 1% ({sampled:,} interests), extrapolated "
+        f"×{len(all_ids) / sampled:.0f}. Peak memory: VmHWM of each worker process at the end "
+        "of its run."
+    )
+
+
+# --- 3 ------------------------------------------------------------------------------------
+
+
+def _cluster_edit(report: Report, state) -> None:
+    rematch = state.get("rematch")
+    found = matchwork.cluster_edit()
+    edit = matchwork.p50(found.seconds)
+    full = rematch.wall if rematch else float("nan")
+    ratio = full / edit
+    report.add(
+        Figure("3", "one typical cluster edited: re-scoring what it affects", ms(edit),
+               goal="<= 100 ms", met=edit <= 0.100),
+        Figure("3", "... against a full re-match", ms(edit), floor=f"full re-match {secs(full)}",
+               ratio=times(ratio), goal=">= 500×", met=ratio >= 500),
+        Figure("3", "... interests re-scored, of all active", f"{found.scored:,}",
+               floor=f"{found.active_interests:,} active interests",
+               goal="no full re-match", met=found.full_runs == 0
+               and found.scored < found.active_interests),
+    )  # fmt: skip
+    report.note(
+        f'**3. One cluster edited**: "{found.cluster}", the median of 31 random synthetic '
+        f"clusters by how many interests it is suggested to ({found.suggested_to:,}); its "
+        "description is changed (text points change for many interests), and what "
+        "`match_for_cluster` runs for it (`affected_interest_ids`, then `run_matching` of "
+        "those) is timed in this process, p50 of 3 edits; the process's cluster index was "
+        "current before each edit, so a rebuild after it, when needed, is timed too. "
+        f"Interests affected: {found.affected:,}."
+    )
+
+
+# --- 5 ------------------------------------------------------------------------------------
+
+
+def _writes(report: Report, plan, ids) -> None:
+    found = writes(ids, count=plan.write_rows, row_by_row=plan.row_by_row)
+    ours_vs_raw = found.ours / found.raw
+    speedup = found.row_by_row / found.ours
+    extrapolated = found.row_by_row_measured < found.rows
+    report.add(
+        Figure("5", f"storing {found.rows:,} suggestions (one upsert)", ms(found.ours),
+               floor=f"raw INSERT … ON CONFLICT {ms(found.raw)}", ratio=times(ours_vs_raw),
+               goal="<= 4×", met=ours_vs_raw <= 4),
+        Figure("5", "... against update_or_create row by row", ms(found.ours),
+               floor=f"{secs(found.row_by_row)}"
+               + (f" ({found.row_by_row_measured:,} rows, extrapolated)" if extrapolated else ""),
+               ratio=times(speedup), goal=">= 50×", met=speedup >= 50),
+    )  # fmt: skip
+    report.note(
+        f"**5. Writes**: {found.rows:,} suggestions (the top matches of the first interests), "
+        "stored into empty rows each time, each in one transaction: `storage.upsert` (what "
+        "the matching stores with); raw floor: the faster of one multi-row `INSERT … VALUES "
+        f"… ON CONFLICT DO UPDATE` ({ms(found.raw_values)}) and `executemany` of the one-row "
+        f"statement, pipelined ({ms(found.raw_many)}); `update_or_create` for each row."
+    )
+
+
+# --- 6 ------------------------------------------------------------------------------------
+
+
+def _queue(report: Report, plan, counter, state) -> None:
+    found = drain(counter, tasks=plan.small_tasks)
+    rate = found.per_second
+    rematch = state.get("rematch")
+    report.add(
+        Figure("6", "small tasks drained through Redis, 2 worker processes", f"{rate:,.0f}/s",
+               goal=">= 400/s", met=rate >= 400),
+    )  # fmt: skip
+    if rematch:
+        per_task = 2 / rate  # seconds a worker process spends on one task's queue round
+        compute = sum(rematch.batch_compute) / len(rematch.batch_compute)
+        share = per_task / compute
+        report.add(
+            Figure("6", f"... queue overhead per match batch ({rematch.batch_size} interests)",
+                   ms(per_task), floor=f"batch compute {ms(compute)}",
+                   ratio=f"{share * 100:.1f}%", goal="< 5%", met=share < 0.05),
+        )  # fmt: skip
+    report.note(
+        f"**6. Queue**: {found.tasks:,} tasks that only increment a Redis counter, enqueued "
+        f"first ({secs(found.enqueue_seconds)}), then drained by two fresh worker processes; "
+        "rate from the first task done to the last. Overhead per task = 2 processes / rate; "
+        "batch compute = mean duration of the headline re-match's batches (MatchRun)."
+    )
+
+
+# --- 4 ------------------------------------------------------------------------------------
+
+
+def _pages(report: Report, plan) -> None:
+    from benchmarks import pages
+
+    pages.run(report, plan)

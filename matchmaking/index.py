@@ -1,0 +1,205 @@
+"""Every published cluster's features in memory, and the best matches of an interest found
+without scoring every candidate. Plain Python, no ORM (``matching`` fills and caches it).
+
+``ClusterIndex.rank(interest, limit=N)`` returns exactly what ``engine.rank`` returns for the
+interest's candidates (the clusters sharing an exact or related sector), and builds reasons
+for those N only. How it avoids scoring each candidate:
+
+- a candidate reached through sector ``s`` scores ``level + text``, where ``level`` is fixed
+  by ``s`` being exact or related, the cluster's state being a target state, a stronghold of
+  ``s``, its best label and known size (``fixed_points``), and its fitting a chosen kind;
+  only ``text`` (0 to ``text_cap``) depends on the description;
+- so the clusters of ``s`` are grouped by level (per chosen kinds, and per
+  state for the target states), and the levels are walked from the top, best first. Once N
+  matches are held and a level plus ``text_cap`` cannot reach the N-th score, the walk
+  stops: everything below would rank lower;
+- a cluster in several sectors sits in each one's groups; the walk meets it first at its
+  best level, which is its score (see ``rank``), and skips it afterwards.
+
+The groups are built lazily, once per (sector, kinds[, state]) and index.
+"""
+
+import heapq
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+
+from matchmaking import engine
+
+_W = engine.WEIGHTS
+
+
+class ClusterIndex:
+    def __init__(self, clusters: Iterable[engine.ClusterFeatures], context: engine.Context):
+        self.context = context
+        self.by_id: dict[int, engine.ClusterFeatures] = {c.id: c for c in clusters}
+        self._by_sector: dict[str, list[engine.ClusterFeatures]] = defaultdict(list)
+        self._by_sector_state: dict[tuple[str, str], list[engine.ClusterFeatures]] = defaultdict(
+            list
+        )
+        self._multi: set[int] = set()  # ids of clusters in several sectors
+        for cluster in self.clusters:
+            if len(cluster.sectors) > 1:
+                self._multi.add(cluster.id)
+            for sector in cluster.sectors:
+                self._by_sector[sector].append(cluster)
+                if cluster.state is not None:
+                    self._by_sector_state[sector, cluster.state].append(cluster)
+        self._groups_cache: dict[tuple, list[tuple[int, list[engine.ClusterFeatures]]]] = {}
+
+    @property
+    def clusters(self) -> list[engine.ClusterFeatures]:
+        """Every cluster, by id."""
+        return sorted(self.by_id.values(), key=_id)
+
+    def patched(
+        self, fresh: Iterable[engine.ClusterFeatures], gone: Iterable[int] = ()
+    ) -> "ClusterIndex":
+        """A new index: this one with ``fresh`` clusters added or replacing those with their
+        ids, and ``gone`` ids removed. What the other sectors hold is shared, groups too."""
+        fresh = {cluster.id: cluster for cluster in fresh}
+        changed = set(fresh) | set(gone)
+        touched = {s for pk in changed if pk in self.by_id for s in self.by_id[pk].sectors}
+        touched |= {s for cluster in fresh.values() for s in cluster.sectors}
+        new = object.__new__(ClusterIndex)
+        new.context = self.context
+        new.by_id = {pk: c for pk, c in self.by_id.items() if pk not in changed} | fresh
+        new._multi = (self._multi - changed) | {
+            pk for pk, cluster in fresh.items() if len(cluster.sectors) > 1
+        }
+        new._by_sector = defaultdict(list, self._by_sector)
+        new._by_sector_state = defaultdict(list)
+        for key, found in self._by_sector_state.items():
+            if key[0] not in touched:
+                new._by_sector_state[key] = found
+        for sector in touched:
+            members = [c for c in self._by_sector.get(sector, ()) if c.id not in changed]
+            members += [c for c in fresh.values() if sector in c.sectors]
+            members.sort(key=_id)
+            if members:
+                new._by_sector[sector] = members
+            else:
+                new._by_sector.pop(sector, None)
+            for cluster in members:
+                if cluster.state is not None:
+                    new._by_sector_state[sector, cluster.state].append(cluster)
+        new._groups_cache = {
+            key: groups for key, groups in self._groups_cache.items() if key[0] not in touched
+        }
+        return new
+
+    def __len__(self) -> int:
+        return len(self.clusters)
+
+    def candidates(self, sector_slugs: Iterable[str]) -> list[engine.ClusterFeatures]:
+        """Every cluster in any of ``sector_slugs``, by id."""
+        found: dict[int, engine.ClusterFeatures] = {}
+        for sector in sector_slugs:
+            for cluster in self._by_sector.get(sector, ()):
+                found[cluster.id] = cluster
+        return sorted(found.values(), key=_id)
+
+    def _groups(self, sector: str, kinds: frozenset[str], state: str | None):
+        """The clusters of ``sector`` (in ``state``, or all) grouped by the points they earn
+        through it that do not depend on the interest's sectors, states or description:
+        stronghold of ``sector``, label, size, fit with ``kinds``. [(points, clusters by
+        id)], best first."""
+        key = (sector, kinds, state)
+        found = self._groups_cache.get(key)
+        if found is None:
+            members = (
+                self._by_sector.get(sector, ())
+                if state is None
+                else self._by_sector_state.get((sector, state), ())
+            )
+            strongholds = self.context.strongholds
+            groups: dict[int, list[engine.ClusterFeatures]] = defaultdict(list)
+            for cluster in members:
+                points = cluster.fixed_points
+                if cluster.state is not None and (sector, cluster.state) in strongholds:
+                    points += _W.stronghold
+                if kinds and not kinds.isdisjoint(cluster.fitting_kinds):
+                    points += _W.kind_fit
+                groups[points].append(cluster)
+            found = self._groups_cache[key] = sorted(groups.items(), key=lambda g: -g[0])
+        return found
+
+    def rank(
+        self,
+        interest: engine.InterestFeatures,
+        *,
+        limit: int,
+        exclude: Collection[int] = (),
+    ) -> list[engine.Match]:
+        """``engine.rank(interest, self.candidates(...), self.context, ...)``, faster.
+
+        A cluster's score through one of its sectors is that sector's base (exact or
+        related) plus, if the cluster is in a target state, ``target_state``, plus its group's
+        points, plus text. Through an exact sector it always beats any related one, and
+        between sectors of the same kind the best stronghold wins: so a cluster in several
+        sectors scores its best level, which the walk (best level first) meets first."""
+        if limit <= 0:
+            return []
+        excluded = frozenset(exclude)
+        terms = engine.fold_terms(interest.description)
+        targets = interest.states
+        kinds = interest.kinds
+        levels: list[tuple[int, list[engine.ClusterFeatures], bool]] = []
+        for sector in interest.sectors | interest.related_sectors:
+            if sector not in self._by_sector:
+                continue
+            base = _W.sector_exact if sector in interest.sectors else _W.sector_related
+            for points, members in self._groups(sector, kinds, None):
+                levels.append((base + points, members, bool(targets)))
+            for state in targets:
+                for points, members in self._groups(sector, kinds, state):
+                    levels.append((base + _W.target_state + points, members, False))
+        levels.sort(key=_first, reverse=True)
+
+        text_cap = min(_W.text_cap, _W.text_per_term * len(terms))
+        per_term = _W.text_per_term
+        multi = self._multi
+        seen: set[int] = set()
+        held: list[tuple[int, int, engine.ClusterFeatures]] = []  # (score, -id, cluster)
+        for level, members, skip_targets in levels:
+            if len(held) == limit and level + text_cap < held[0][0]:
+                break
+            for cluster in members:
+                cluster_id = cluster.id
+                if cluster_id in excluded or (skip_targets and cluster.state in targets):
+                    continue
+                if cluster_id in multi:
+                    if cluster_id in seen:
+                        continue  # met earlier at its best level
+                    seen.add(cluster_id)
+                score = level
+                if terms:
+                    common = len(terms & cluster.folded_terms)
+                    if common:
+                        score += min(text_cap, per_term * common)
+                if score > 100:
+                    score = 100
+                if len(held) < limit:
+                    heapq.heappush(held, (score, -cluster_id, cluster))
+                elif score > held[0][0] or (score == held[0][0] and -cluster_id > held[0][1]):
+                    heapq.heapreplace(held, (score, -cluster_id, cluster))
+                elif not terms and cluster_id not in multi:
+                    # No description: the rest of this group scores the same with higher
+                    # ids, so none of it can enter either.
+                    break
+        best = sorted(held, key=_best_first)
+        return [
+            engine.score_with_terms(interest, terms, cluster, self.context)
+            for _score, _neg_id, cluster in best
+        ]
+
+
+def _id(cluster: engine.ClusterFeatures) -> int:
+    return cluster.id
+
+
+def _first(entry: tuple) -> int:
+    return entry[0]
+
+
+def _best_first(entry: tuple) -> tuple[int, int]:
+    return -entry[0], -entry[1]

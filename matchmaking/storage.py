@@ -1,0 +1,217 @@
+"""Storing suggestions: the top N of each interest of a batch, the user's marks kept.
+
+On PostgreSQL one statement stores a whole batch (``_store_postgresql``); elsewhere the ORM
+does it in a few (``_store_portable``). Either way: an upsert on (interest, cluster) of every
+match, the deletion of unmarked suggestions that fell out of the top, and the end of
+``is_current`` for marked ones (the mark survives every re-computation).
+"""
+
+import json
+from collections import defaultdict
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection
+
+from matchmaking import engine
+from matchmaking.models import Interest, Suggestion
+
+
+def not_relevant(interest_ids: list[int]) -> dict[int, list[int]]:
+    """interest id -> the clusters its organisation marked "not relevant" (never shown again)."""
+    found: dict[int, list[int]] = defaultdict(list)
+    if interest_ids:
+        rows = Suggestion.objects.filter(
+            interest_id__in=interest_ids, status=Suggestion.Status.NOT_RELEVANT
+        ).values_list("interest_id", "cluster_id")
+        for interest_id, cluster_id in rows:
+            found[interest_id].append(cluster_id)
+    return found
+
+
+def store(rows: list[tuple[int, engine.Match]], interest_ids: list[int], *, now: datetime):
+    """Store ``rows`` (interest id, match): every interest of ``interest_ids`` gets exactly
+    those matches as its current suggestions. Returns the number of new suggestions (clusters
+    not suggested to it before) per interest."""
+    if not interest_ids:
+        return {}
+    if connection.vendor == "postgresql":
+        return _store_postgresql(interest_ids, rows, now=now)
+    return _store_portable(interest_ids, rows, now=now)
+
+
+def _store_portable(
+    interest_ids: list[int], rows: list[tuple[int, engine.Match]], *, now: datetime
+) -> dict[int, int]:
+    """``_store`` with the ORM: read what is there, upsert, delete, update. Returns the
+    number of new suggestions per interest."""
+    existing: dict[int, dict[int, tuple]] = defaultdict(dict)
+    for interest_id, cluster_id, pk, status, is_current in Suggestion.objects.filter(
+        interest_id__in=interest_ids
+    ).values_list("interest_id", "cluster_id", "pk", "status", "is_current"):
+        existing[interest_id][cluster_id] = (pk, status, is_current)
+    kept: dict[int, set[int]] = defaultdict(set)
+    for interest_id, match in rows:
+        kept[interest_id].add(match.cluster_id)
+    gone, stale, new = [], [], {}
+    for interest_id in interest_ids:
+        previous = existing[interest_id]
+        new[interest_id] = len(kept[interest_id] - previous.keys())
+        for cluster_id, (pk, status, is_current) in previous.items():
+            if cluster_id in kept[interest_id]:
+                continue
+            if status == Suggestion.Status.NEW:
+                gone.append(pk)
+            elif is_current:
+                stale.append(pk)
+    if rows:
+        Suggestion.objects.bulk_create(
+            [
+                Suggestion(
+                    interest_id=interest_id,
+                    cluster_id=match.cluster_id,
+                    score=match.score,
+                    reasons=[reason.to_dict() for reason in match.reasons],
+                    engine_version=engine.ENGINE_VERSION,
+                    computed_at=now,
+                    is_current=True,
+                )
+                for interest_id, match in rows
+            ],
+            update_conflicts=True,
+            unique_fields=["interest", "cluster"],
+            update_fields=_UPDATED,
+        )
+    if gone:
+        # A mark made since the read keeps its row: only unmarked ones are deleted.
+        Suggestion.objects.filter(pk__in=gone, status=Suggestion.Status.NEW).delete()
+        stale += gone  # anything not deleted (just marked) is no longer current
+    if stale:
+        Suggestion.objects.filter(pk__in=stale, is_current=True).update(is_current=False)
+    return new
+
+
+_UPDATED = ["score", "reasons", "engine_version", "computed_at", "is_current"]
+_COLUMNS = ["interest", "cluster", "status", *_UPDATED]
+_REASON_JSON: dict[engine.Reason, str] = {}
+
+
+def reasons_json(reasons: tuple[engine.Reason, ...]) -> str:
+    """``json.dumps([r.to_dict() for r in reasons])``, each distinct reason encoded once."""
+    parts = []
+    for reason in reasons:
+        text = _REASON_JSON.get(reason)
+        if text is None:
+            if len(_REASON_JSON) > 100_000:
+                _REASON_JSON.clear()
+            text = _REASON_JSON[reason] = json.dumps(reason.to_dict())
+        parts.append(text)
+    return "[" + ",".join(parts) + "]"
+
+
+def upsert(rows: list[tuple[int, engine.Match]], *, now: datetime) -> None:
+    """Insert or update the suggestions ``(interest id, match)`` on (interest, cluster),
+    leaving the user's status alone, in one statement (PostgreSQL)."""
+    _store_postgresql([], rows, now=now)
+
+
+def _store_postgresql(
+    interest_ids: list[int], rows: list[tuple[int, engine.Match]], *, now: datetime
+) -> dict[int, int]:
+    """``_store`` in one statement: the rows go as three arrays and one JSON document (the
+    reasons) joined by position; the upsert, the delete of unmarked suggestions of
+    ``interest_ids`` that are not among the rows, the update of the marked ones, and the
+    count of new suggestions per interest all see the same snapshot. Columns the matching
+    does not set get their model default."""
+    given = {
+        "interest": "incoming.interest_id",
+        "cluster": "incoming.cluster_id",
+        "score": "incoming.score",
+        "reasons": "incoming.reasons",
+        "engine_version": "%(version)s",
+        "computed_at": "%(now)s",
+        "is_current": "true",
+    }
+    quote = connection.ops.quote_name
+    columns, values, params = [], [], {"version": engine.ENGINE_VERSION, "now": now}
+    for field in Suggestion._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(quote(field.column))
+        if field.name in given:
+            values.append(given[field.name])
+            continue
+        values.append(f"%({field.name})s")
+        if getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
+            params[field.name] = now
+        else:
+            params[field.name] = field.get_db_prep_save(field.get_default(), connection)
+    table = quote(Suggestion._meta.db_table)
+    column = {name: quote(Suggestion._meta.get_field(name).column) for name in _COLUMNS}
+    updates = ", ".join(f"{column[name]} = EXCLUDED.{column[name]}" for name in _UPDATED)
+    elsewhere = (
+        f"s.{column['interest']} = ANY(%(batch)s) AND NOT EXISTS (SELECT 1 FROM incoming "
+        f"WHERE incoming.interest_id = s.{column['interest']} "
+        f"AND incoming.cluster_id = s.{column['cluster']})"
+    )
+    sql = f"""
+        WITH incoming AS (
+            SELECT r.interest_id, r.cluster_id, r.score, x.reasons
+            FROM unnest(%(interests)s::bigint[], %(clusters)s::bigint[], %(scores)s::integer[])
+                WITH ORDINALITY AS r(interest_id, cluster_id, score, position)
+            JOIN jsonb_array_elements(%(reasons)s::jsonb) WITH ORDINALITY
+                AS x(reasons, position) USING (position)
+        ), upserted AS (
+            INSERT INTO {table} ({", ".join(columns)})
+            SELECT {", ".join(values)} FROM incoming
+            ON CONFLICT ({column["interest"]}, {column["cluster"]}) DO UPDATE SET {updates}
+        ), gone AS (
+            DELETE FROM {table} AS s WHERE {elsewhere} AND s.{column["status"]} = %(new)s
+        ), stale AS (
+            UPDATE {table} AS s SET {column["is_current"]} = false
+            WHERE {elsewhere} AND s.{column["is_current"]} AND s.{column["status"]} <> %(new)s
+        )
+        SELECT incoming.interest_id, count(*) FROM incoming
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {table} AS s WHERE s.{column["interest"]} = incoming.interest_id
+            AND s.{column["cluster"]} = incoming.cluster_id
+        )
+        GROUP BY incoming.interest_id
+    """
+    params.update(
+        interests=[interest_id for interest_id, _match in rows],
+        clusters=[match.cluster_id for _pk, match in rows],
+        scores=[match.score for _pk, match in rows],
+        reasons="[" + ",".join(reasons_json(match.reasons) for _pk, match in rows) + "]",
+        batch=interest_ids,
+        new=Suggestion.Status.NEW.value,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
+
+
+def mark_matched(matches: dict[int, list[engine.Match]], *, now: datetime) -> None:
+    """Record when and by which engine each interest was matched, and its floor: the score
+    of its N-th match (none while it has fewer)."""
+    top = settings.MATCH_TOP_N
+    floors = {pk: found[-1].score if len(found) >= top else None for pk, found in matches.items()}
+    if not floors:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Interest._meta.db_table} AS interest "
+                "SET matched_at = %s, matched_version = %s, match_floor = new.floor "
+                "FROM unnest(%s::bigint[], %s::integer[]) AS new(id, floor) "
+                "WHERE interest.id = new.id",
+                [now, engine.ENGINE_VERSION, list(floors), list(floors.values())],
+            )
+        return
+    by_floor: dict[int | None, list[int]] = defaultdict(list)
+    for pk, floor in floors.items():
+        by_floor[floor].append(pk)
+    for floor, ids in by_floor.items():
+        Interest.objects.filter(pk__in=ids).update(
+            matched_at=now, matched_version=engine.ENGINE_VERSION, match_floor=floor
+        )

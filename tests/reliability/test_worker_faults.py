@@ -1,0 +1,165 @@
+"""Worker processes die: nothing is lost, nothing doubled, no user mark lost, and a message
+that kills its worker every time is given up and reported while the queue flows on."""
+
+import io
+import re
+import time
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+
+from matchmaking.models import Interest, MatchRun, Suggestion
+from matchmaking.tasks import MAX_DELIVERIES, match_interest, match_interests, run_matching
+from tests.realservices import wait_for
+from tests.reliability import factories
+
+pytestmark = pytest.mark.slow
+
+INTERESTS = 300
+BATCH = 10
+VISIBILITY = "10"  # seconds; a killed worker's messages come back after it (production: 900)
+
+
+def deliveries(task_id: str) -> int:
+    return cache.get(f"matchmaking:task:{task_id}:deliveries:0") or 0
+
+
+def test_sigkill_during_a_full_rematch_loses_nothing(
+    loaded, celery_broker, workers, record, monkeypatch
+):
+    ids = factories.seed_interests(INTERESTS)
+    # Some organisations have suggestions already, and marked some of them.
+    marked_interests = ids[:30]
+    run_matching(marked_interests, trigger=MatchRun.Trigger.FULL)
+    marks = factories.mark_some(marked_interests)
+    assert len(marks) >= 40
+    # An engine change: every interest must be matched again.
+    factories.forget_unmarked(ids)
+    env = {"CELERY_VISIBILITY_TIMEOUT": VISIBILITY}
+    first = workers("w1", env=env)
+
+    sent = []  # the task ids `rematch --enqueue` sends, to count their deliveries
+    send = match_interests.apply_async
+    monkeypatch.setattr(
+        match_interests, "apply_async", lambda *a, **kw: sent.append(send(*a, **kw).id)
+    )
+    call_command("rematch", enqueue=True, batch_size=BATCH, stdout=io.StringIO())
+    batches = len(sent)
+    assert batches == -(-INTERESTS // BATCH)
+    full_runs = MatchRun.objects.filter(trigger=MatchRun.Trigger.FULL, subject=f"{BATCH} interests")
+    wait_for(
+        lambda: full_runs.filter(status="done").count() >= 5,
+        timeout=120, interval=0.05, what="some batches done",
+    )  # fmt: skip
+    first.kill()
+    killed_at = time.monotonic()
+    done_at_kill = full_runs.filter(status="done").count()
+    in_flight = celery_broker.unacked()
+    queued_at_kill = celery_broker.queue_length()
+    assert done_at_kill < batches, "the re-match finished before the kill: use more interests"
+    assert in_flight >= 1
+
+    second = workers("w2", env=env)
+    try:
+        wait_for(
+            lambda: not Interest.objects.filter(pk__in=ids, matched_at__isnull=True).exists()
+            and celery_broker.unacked() == 0 and celery_broker.queue_length() == 0,
+            timeout=120, what="every interest matched after the restart",
+        )  # fmt: skip
+    except AssertionError as timeout:
+        waiting = Interest.objects.filter(pk__in=ids, matched_at__isnull=True).count()
+        mutex = celery_broker.client().ttl("unacked_mutex")
+        raise AssertionError(
+            f"{timeout}: {waiting} interests unmatched, {celery_broker.unacked()} unacked, "
+            f"{celery_broker.queue_length()} queued, restore mutex ttl {mutex}\n"
+            + second.log.read_text(errors="replace")[-4000:]
+        ) from None
+    recovered_in = time.monotonic() - killed_at
+
+    report = factories.verify(ids)
+    assert report["never_matched"] == 0, report
+    assert report["mismatched"] == 0, report
+    assert report["matched"] == INTERESTS
+    assert report["duplicates"] == 0
+    kept = factories.marks_kept(marks)
+    assert kept == len(marks)
+    interrupted = full_runs.filter(status="failed", error__startswith="Interrupted").count()
+    # Each delivery the kill cut short is reported by its redelivery (unless the kill fell
+    # between its MatchRun saved done and its acknowledgement: then it just runs again).
+    assert interrupted <= in_flight
+    assert full_runs.filter(status="running").count() == 0
+    done_runs = full_runs.filter(status="done").count()
+    assert done_runs >= batches
+    redelivered = sum(1 for task_id in sent if deliveries(task_id) > 1)
+    # Messages the killed worker held: those it had started run again (counted), the others
+    # had only been fetched; all of them were handed out again, as the counts above show.
+    assert redelivered <= in_flight
+    assert all(deliveries(task_id) >= 1 for task_id in sent)
+    record(
+        interests=INTERESTS,
+        batches=batches,
+        done_before_kill=done_at_kill,
+        in_flight_at_kill=in_flight,
+        queued_at_kill=queued_at_kill,
+        redelivered=redelivered,
+        interrupted_runs_reported=interrupted,
+        done_runs=done_runs,
+        matched=report["matched"],
+        never_matched=report["never_matched"],
+        mismatched=report["mismatched"],
+        duplicates=report["duplicates"],
+        marks=len(marks),
+        marks_kept=kept,
+        seconds_from_kill_to_all_matched=round(recovered_in, 1),
+        visibility_timeout=int(VISIBILITY),
+    )
+
+
+def test_a_poison_message_is_given_up_and_the_queue_flows_on(
+    loaded, celery_broker, workers, record
+):
+    cache.delete(factories.POISON_KILLS_KEY)
+    poison = factories.seed_interests(1, prefix="poison")[0]
+    Interest.objects.filter(pk=poison).update(title=factories.POISON_TITLE)
+    healthy = factories.seed_interests(20, prefix="healthy")
+    worker = workers("w1", env={"CELERY_EXTRA_IMPORTS": "tests.reliability.poison"})
+
+    poisoned = match_interest.delay(poison)
+    for interest_id in healthy:
+        match_interest.delay(interest_id)
+
+    given_up = wait_for(
+        lambda: MatchRun.objects.filter(
+            subject=f"interest {poison}", status="failed", error__startswith="Given up"
+        ).first(),
+        timeout=120, what="the poison message given up",
+    )  # fmt: skip
+    wait_for(
+        lambda: not Interest.objects.filter(pk__in=healthy, matched_at__isnull=True).exists(),
+        timeout=60, what="the healthy interests matched",
+    )  # fmt: skip
+    wait_for(lambda: celery_broker.unacked() == 0, timeout=30, what="nothing left unacked")
+
+    delivered = deliveries(poisoned.id)
+    log = worker.log.read_text(errors="replace")
+    killed = cache.get(factories.POISON_KILLS_KEY)
+    lost = len(re.findall(r"WorkerLostError\('Worker exited prematurely", log))
+    assert delivered == MAX_DELIVERIES + 1  # five ran (and killed their process), one refused
+    assert killed == MAX_DELIVERIES
+    assert "dead letter: matchmaking.tasks.match_interest" in log
+    assert worker.process.poll() is None  # the worker itself lives on
+    assert not Suggestion.objects.filter(interest_id=poison).exists()
+    assert Interest.objects.get(pk=poison).matched_at is None  # the sweep will retry it
+    report = factories.verify(healthy)
+    assert report["matched"] == len(healthy), report
+    assert celery_broker.queue_length() == 0
+    record(
+        poison_deliveries=delivered,
+        worker_processes_killed=killed,
+        worker_lost_errors_logged=lost,
+        reported_as=f"MatchRun {given_up.pk} failed: {given_up.error}",
+        healthy_tasks=len(healthy),
+        healthy_matched=report["matched"],
+        worker_alive=worker.process.poll() is None,
+    )
