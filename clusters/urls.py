@@ -22,6 +22,6 @@ urlpatterns = [
     path("api/clusters/<slug:slug>/", api.cluster_detail, name="api_cluster_detail"),
     path("api/sectors/", api.sector_list, name="api_sector_list"),
     path("api/states/", api.state_list, name="api_state_list"),
-    # Anything else under api/ answers a JSON 404, not the HTML one.
-    re_path(r"^api/(?P<rest>(?:.*/)?)$", api.not_found, name="api_not_found"),
+    # Anything else under api/ answers a JSON 404, not the HTML one ([\s\S]: newlines too).
+    re_path(r"^api/(?P<rest>(?:[\s\S]*/)?)$", api.not_found, name="api_not_found"),
 ]
