@@ -20,6 +20,7 @@ The groups are built lazily, once per (sector, kinds[, state]) and index.
 """
 
 import heapq
+from bisect import insort
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 
@@ -82,9 +83,30 @@ class ClusterIndex:
             for cluster in members:
                 if cluster.state is not None:
                     new._by_sector_state[sector, cluster.state].append(cluster)
-        new._groups_cache = {
-            key: groups for key, groups in self._groups_cache.items() if key[0] not in touched
-        }
+        # Groups: those of untouched sectors are shared; the others lose the old versions of
+        # the changed clusters and gain the fresh ones, each at its level (lists copied).
+        old = [self.by_id[pk] for pk in changed if pk in self.by_id]
+        new._groups_cache = {}
+        for key, groups in self._groups_cache.items():
+            sector, kinds, state = key
+            leaving = [c for c in old if sector in c.sectors and state in (None, c.state)]
+            coming = [c for c in fresh.values() if sector in c.sectors and state in (None, c.state)]
+            if not leaving and not coming:
+                new._groups_cache[key] = groups
+                continue
+            levels = dict(groups)
+            for cluster in leaving:
+                points = self._points(cluster, sector, kinds)
+                levels[points] = [c for c in levels.get(points, ()) if c.id != cluster.id]
+            for cluster in coming:
+                points = self._points(cluster, sector, kinds)
+                members = list(levels.get(points, ()))
+                insort(members, cluster, key=_id)
+                levels[points] = members
+            new._groups_cache[key] = sorted(
+                ((points, members) for points, members in levels.items() if members),
+                key=_minus_first,
+            )
         return new
 
     def __len__(self) -> int:
@@ -111,17 +133,21 @@ class ClusterIndex:
                 if state is None
                 else self._by_sector_state.get((sector, state), ())
             )
-            strongholds = self.context.strongholds
             groups: dict[int, list[engine.ClusterFeatures]] = defaultdict(list)
             for cluster in members:
-                points = cluster.fixed_points
-                if cluster.state is not None and (sector, cluster.state) in strongholds:
-                    points += _W.stronghold
-                if kinds and not kinds.isdisjoint(cluster.fitting_kinds):
-                    points += _W.kind_fit
-                groups[points].append(cluster)
-            found = self._groups_cache[key] = sorted(groups.items(), key=lambda g: -g[0])
+                groups[self._points(cluster, sector, kinds)].append(cluster)
+            found = self._groups_cache[key] = sorted(groups.items(), key=_minus_first)
         return found
+
+    def _points(self, cluster: engine.ClusterFeatures, sector: str, kinds: frozenset[str]) -> int:
+        """The points ``cluster`` earns through ``sector`` for an interest in ``kinds``, but
+        for the sector itself, a target state and text."""
+        points = cluster.fixed_points
+        if cluster.state is not None and (sector, cluster.state) in self.context.strongholds:
+            points += _W.stronghold
+        if kinds and not kinds.isdisjoint(cluster.fitting_kinds):
+            points += _W.kind_fit
+        return points
 
     def rank(
         self,
@@ -195,6 +221,10 @@ class ClusterIndex:
 
 def _id(cluster: engine.ClusterFeatures) -> int:
     return cluster.id
+
+
+def _minus_first(entry: tuple) -> int:
+    return -entry[0]
 
 
 def _first(entry: tuple) -> int:

@@ -308,7 +308,7 @@ def affected_interest_ids(cluster_id: int) -> list[int]:
             .annotate(last=Max("cluster_id"))
             .values_list("interest_id", "last")
         )
-        entering += [pk for pk, last_id in last if cluster_id > last_id]
+        entering += [pk for pk, last_id in last if cluster_id < last_id]
         entering += set(ties) - {pk for pk, _last in last}  # not found: re-score to be sure
     return sorted(suggested.union(entering))
 

@@ -335,3 +335,52 @@ def test_rescoring_the_affected_interests_equals_rescoring_all(spec, interests, 
         matching.rescore_interests(ids)
         assert incremental == stored()
         transaction.set_rollback(True)
+
+
+interest_features_spec = st.builds(
+    lambda sectors, related, states, kinds, description: engine.InterestFeatures(
+        sectors=frozenset(sectors),
+        related_sectors=frozenset(related - sectors),
+        states=frozenset(states),
+        kinds=frozenset(kinds),
+        description=description,
+    ),
+    st.sets(st.sampled_from(SECTORS), min_size=1, max_size=2),
+    st.sets(st.sampled_from(SECTORS), max_size=3),
+    st.sets(st.sampled_from([c for c, _n in STATES]), max_size=2),
+    st.sets(st.sampled_from(KINDS), max_size=3),
+    text,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(features_spec, min_size=1, max_size=30),
+    changes=st.lists(st.tuples(st.integers(1, 35), st.none() | features_spec), max_size=4),
+    interests=st.lists(interest_features_spec, min_size=1, max_size=5),
+    strongholds=st.sets(
+        st.tuples(st.sampled_from(SECTORS), st.sampled_from([c for c, _n in STATES]))
+    ),
+    limit=st.integers(1, 6),
+)
+def test_a_patched_index_ranks_like_a_new_one(rows, changes, interests, strongholds, limit):
+    """``ClusterIndex.patched`` (what a worker does after a cluster change, its groups
+    patched rather than rebuilt) ranks like an index built from scratch."""
+    context = engine.Context(strongholds=frozenset(strongholds))
+    clusters = {n: engine.ClusterFeatures(n, *row) for n, row in enumerate(rows, start=1)}
+    index = ClusterIndex(clusters.values(), context)
+    for interest in interests:  # build groups, so that there are some to patch
+        index.rank(interest, limit=limit)
+    fresh, gone = {}, set()
+    for number, row in changes:
+        if row is None:
+            gone.add(number)
+            fresh.pop(number, None)
+            clusters.pop(number, None)
+        else:
+            fresh[number] = clusters[number] = engine.ClusterFeatures(number, *row)
+            gone.discard(number)
+    patched = index.patched(fresh.values(), gone=gone)
+    new = ClusterIndex(clusters.values(), context)
+    for interest in interests:
+        assert patched.rank(interest, limit=limit) == new.rank(interest, limit=limit)
