@@ -9,6 +9,7 @@ match, the deletion of unmarked suggestions that fell out of the top, and the en
 import json
 from collections import defaultdict
 from datetime import datetime
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection
@@ -93,20 +94,17 @@ def _store_portable(
 
 _UPDATED = ["score", "reasons", "engine_version", "computed_at", "is_current"]
 _COLUMNS = ["interest", "cluster", "status", *_UPDATED]
-_REASON_JSON: dict[engine.Reason, str] = {}
+
+
+@lru_cache(maxsize=1 << 13)
+def _reason_json(reason: engine.Reason) -> str:
+    # Bounded: reasons naming shared terms are many and mostly seen once.
+    return json.dumps(reason.to_dict())
 
 
 def reasons_json(reasons: tuple[engine.Reason, ...]) -> str:
-    """``json.dumps([r.to_dict() for r in reasons])``, each distinct reason encoded once."""
-    parts = []
-    for reason in reasons:
-        text = _REASON_JSON.get(reason)
-        if text is None:
-            if len(_REASON_JSON) > 100_000:
-                _REASON_JSON.clear()
-            text = _REASON_JSON[reason] = json.dumps(reason.to_dict())
-        parts.append(text)
-    return "[" + ",".join(parts) + "]"
+    """``json.dumps([r.to_dict() for r in reasons])``, frequent reasons encoded once."""
+    return "[" + ",".join(map(_reason_json, reasons)) + "]"
 
 
 def upsert(rows: list[tuple[int, engine.Match]], *, now: datetime) -> None:
