@@ -7,49 +7,16 @@
 or an unknown path answers 404 ``{"error": "..."}``. Only published clusters ever appear.
 """
 
-from functools import wraps
-
 from django.conf import settings
-from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 
 from clusters.filters import run_directory_query
+from clusters.jsonapi import json_error as _error
+from clusters.jsonapi import json_response as _json
+from clusters.jsonapi import read_only as api_view
 from clusters.models import Cluster, Sector
 from clusters.views.places import states_with_counts
-
-JSON_OPTIONS = {"ensure_ascii": False}
-
-
-def _json(data, status=200):
-    return JsonResponse(data, status=status, safe=False, json_dumps_params=JSON_OPTIONS)
-
-
-def _error(message, status, fields=None):
-    body = {"error": str(message)}
-    if fields is not None:
-        body["fields"] = fields
-    return _json(body, status=status)
-
-
-def api_view(view):
-    """GET and HEAD only, answering a JSON 405 for any other method.
-
-    CSRF-exempt so that a stray POST gets that JSON 405 rather than an HTML 403: no view of
-    this API changes anything.
-    """
-
-    @csrf_exempt
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD"):
-            response = _error(_("Method not allowed: this API is read-only."), 405)
-            response["Allow"] = "GET, HEAD"
-            return response
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _state(state):

@@ -7,48 +7,22 @@ The HTML page ``/match-preview/`` runs the same preview server-side.
 """
 
 from dataclasses import dataclass
-from functools import wraps
 
 from django.conf import settings
-from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from clusters.jsonapi import json_error as _error
+from clusters.jsonapi import json_response as _json
+from clusters.jsonapi import read_only as json_get
 from clusters.models import Cluster
 from matchmaking import engine, matching
 from matchmaking.forms import MatchPreviewForm
 from matchmaking.views.common import ReasonRenderer, get_organisation
 from matchmaking.views.dashboard import interests_for_dashboard
-
-JSON_OPTIONS = {"ensure_ascii": False}
-
-
-def _json(data, status=200):
-    return JsonResponse(data, status=status, json_dumps_params=JSON_OPTIONS)
-
-
-def _error(message, status, fields=None):
-    body = {"error": str(message)}
-    if fields is not None:
-        body["fields"] = fields
-    return _json(body, status=status)
-
-
-def json_get(view):
-    """GET and HEAD only, answering a JSON 405 for any other method."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD"):
-            response = _error(_("Method not allowed: this API is read-only."), 405)
-            response["Allow"] = "GET, HEAD"
-            return response
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _cluster(cluster: Cluster, request) -> dict:
