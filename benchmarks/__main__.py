@@ -2,8 +2,9 @@
 
 Needs DATABASE_URL pointing at a PostgreSQL server (a role that may create databases) and
 ``redis-server`` installed; runs against a database of its own (DATABASE_URL's name plus
-``_benchmarks``), its own Redis, Celery workers and gunicorn on 127.0.0.1, all stopped at the
-end. Writes benchmarks/RESULTS.md. Exit status: 0 all targets met, 1 some missed, 2 error.
+``_benchmarks``, or ``_benchmarks_quick``; created and filled on first use, reused after),
+its own Redis, Celery workers and gunicorn on 127.0.0.1, all stopped at the end. Writes
+benchmarks/RESULTS.md. Exit status: 0 all targets met, 1 some missed, 2 error.
 """
 
 import argparse
@@ -42,7 +43,7 @@ def main(argv=None) -> int:
     started = time.monotonic()
     redis = Redis()
     try:
-        url = benchmark_database_url(os.environ.get("DATABASE_URL"))
+        url = benchmark_database_url(os.environ.get("DATABASE_URL"), quick=args.quick)
         ensure_database(url)
         redis.start()
         _configure(url, redis)

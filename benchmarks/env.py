@@ -27,9 +27,10 @@ class BenchmarkError(Exception):
 # --- Database -----------------------------------------------------------------------------
 
 
-def benchmark_database_url(url: str | None) -> str:
+def benchmark_database_url(url: str | None, *, quick: bool = False) -> str:
     """The URL of the benchmarks' own database: DATABASE_URL's server and credentials, its
-    database name plus ``_benchmarks`` (never DATABASE_URL's database itself)."""
+    database name plus ``_benchmarks`` (``_benchmarks_quick`` for the quick run, so that each
+    keeps its data between runs); never DATABASE_URL's database itself."""
     if not url:
         raise BenchmarkError(
             "DATABASE_URL is not set: point it at a PostgreSQL server, e.g. "
@@ -39,7 +40,8 @@ def benchmark_database_url(url: str | None) -> str:
     if parts.scheme not in ("postgres", "postgresql", "pgsql"):
         raise BenchmarkError(f"DATABASE_URL must be a PostgreSQL URL, not {parts.scheme}://")
     name = parts.path.lstrip("/") or "postgres"
-    return urlunsplit(parts._replace(path=f"/{name}_benchmarks"))
+    suffix = "_benchmarks_quick" if quick else "_benchmarks"
+    return urlunsplit(parts._replace(path=f"/{name}{suffix}"))
 
 
 def ensure_database(url: str) -> None:

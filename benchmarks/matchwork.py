@@ -94,7 +94,7 @@ class Rematch:
 def clear_suggestions() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {Suggestion._meta.db_table}")
-    Interest.objects.update(matched_at=None, matched_version=None)
+    Interest.objects.update(matched_at=None, matched_version=None, match_floor=None)
 
 
 def rematch(
