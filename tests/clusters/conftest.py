@@ -1,6 +1,7 @@
 import pytest
 
 from clusters.signals import clusters_changed
+from tests.clusters.test_directory import make_cluster, make_sector, make_state
 
 
 @pytest.fixture
@@ -25,3 +26,27 @@ def changed_ids():
     clusters_changed.connect(receiver, dispatch_uid="tests-changed-ids")
     yield sent
     clusters_changed.disconnect(dispatch_uid="tests-changed-ids")
+
+
+# The small directory both the page and the API tests filter (defined once, used by both).
+@pytest.fixture
+def small_directory(db):
+    nle, que = make_state("MX-NLE", "Nuevo León"), make_state("MX-QUE", "Querétaro")
+    auto, aero = make_sector("automotive"), make_sector("aerospace", "Aerospace", "Aeroespacial")
+    make_cluster(
+        name="Auto NL",
+        state=nle,
+        sectors=[auto],
+        labels=[("gold", False, "Not valid since mid-2016")],
+        is_formally_organised=True,
+    )
+    make_cluster(name="Aero QRO", state=que, sectors=[aero], labels=[("bronze", True)])
+    make_cluster(name="Nowhere", sectors=[auto, aero])
+    make_cluster(
+        name="Hidden",
+        state=nle,
+        sectors=[auto],
+        labels=[("silver", True)],
+        is_formally_organised=True,
+        is_published=False,
+    )

@@ -168,29 +168,6 @@ def test_each_filter(client, small_directory, params, expected):
     assert response.json()["count"] == len(expected)
 
 
-@pytest.fixture
-def small_directory(db):
-    nle, que = make_state("MX-NLE", "Nuevo León"), make_state("MX-QUE", "Querétaro")
-    auto, aero = make_sector("automotive"), make_sector("aerospace", "Aerospace", "Aeroespacial")
-    make_cluster(
-        name="Auto NL",
-        state=nle,
-        sectors=[auto],
-        labels=[("gold", False)],
-        is_formally_organised=True,
-    )
-    make_cluster(name="Aero QRO", state=que, sectors=[aero], labels=[("bronze", True)])
-    make_cluster(name="Nowhere", sectors=[auto, aero])
-    make_cluster(
-        name="Hidden",
-        state=nle,
-        sectors=[auto],
-        labels=[("silver", True)],
-        is_formally_organised=True,
-        is_published=False,
-    )
-
-
 @pytest.mark.parametrize(
     ("params", "expected"),
     [

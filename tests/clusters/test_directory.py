@@ -163,29 +163,6 @@ def test_clusters_path_redirects_to_the_list_with_its_query(client, db):
     assert response["Location"] == reverse("clusters:cluster_list") + "?state=MX-NLE"
 
 
-@pytest.fixture
-def small_directory(db):
-    nle, que = make_state("MX-NLE", "Nuevo León"), make_state("MX-QUE", "Querétaro")
-    auto, aero = make_sector("automotive"), make_sector("aerospace", "Aerospace", "Aeroespacial")
-    make_cluster(
-        name="Auto NL",
-        state=nle,
-        sectors=[auto],
-        labels=[("gold", False, "Not valid since mid-2016")],
-        is_formally_organised=True,
-    )
-    make_cluster(name="Aero QRO", state=que, sectors=[aero], labels=[("bronze", True)])
-    make_cluster(name="Nowhere", sectors=[auto, aero])
-    make_cluster(
-        name="Hidden",
-        state=nle,
-        sectors=[auto],
-        labels=[("silver", True)],
-        is_formally_organised=True,
-        is_published=False,
-    )
-
-
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
