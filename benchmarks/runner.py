@@ -17,7 +17,7 @@ MB_LIMIT = 300
 HISTORY = Path(__file__).resolve().parent / "HISTORY.md"  # what was tried, kept by hand
 
 
-def run(plan, redis, *, started: float) -> int:
+def run(plan, redis, *, started: float, only: set[str] | None = None) -> int:
     report = Report(mode=plan.mode, load=[load_average()])
     report.machine = machine(redis)
     print(f"benchmarks ({plan.mode}) on {report.machine['cpu']}, "
@@ -42,6 +42,8 @@ def run(plan, redis, *, started: float) -> int:
         ("4", "pages", lambda: _pages(report, plan)),
     ]
     for number, name, step in steps:
+        if only is not None and number not in only:
+            continue
         print(f"[{number}] {name}...", flush=True)
         try:
             step()
@@ -52,8 +54,9 @@ def run(plan, redis, *, started: float) -> int:
     report.duration = time.monotonic() - started
     print()
     print(report.table())
-    path = report.write(HISTORY.read_text(encoding="utf-8"))
-    print(f"\n{path} written ({report.duration / 60:.1f} min)")
+    if only is None:
+        path = report.write(HISTORY.read_text(encoding="utf-8"))
+        print(f"\n{path} written ({report.duration / 60:.1f} min)")
     return 1 if any(figure.met is False for figure in report.figures) else 0
 
 
