@@ -127,5 +127,11 @@ def run(report: Report, plan) -> None:
         "load generator (benchmarks/loadgen.py, asyncio, 8 keep-alive connections to "
         f"127.0.0.1, runs on the same cores) for {plan.load_seconds:.0f} s per page set after a "
         f"1 s warm-up; directory URLs in turn: {', '.join(DIRECTORY)}. Non-200 answers: "
-        f"{bad or 'none'}; connection errors: {directory.errors + trivial.errors}."
+        f"{bad or 'none'}; connection errors: {directory.errors + trivial.errors}. "
+        "The directory and the API list are served from each process's page cache "
+        "(clusters/pagecache.py) after the first request of each URL: keyed by a version "
+        "token that database triggers move with every write to the data shown, read by one "
+        "query per request (so that query is their warm count here; tests/clusters assert "
+        "the uncached counts); anonymous visitors get the whole page with their own CSRF "
+        "token filled in, logged-in visitors the cached results inside a page rendered for them."
     )

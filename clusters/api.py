@@ -8,6 +8,7 @@ or an unknown path answers 404 ``{"error": "..."}``. Only published clusters eve
 """
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -16,6 +17,7 @@ from clusters.jsonapi import json_error as _error
 from clusters.jsonapi import json_response as _json
 from clusters.jsonapi import read_only as api_view
 from clusters.models import Cluster, Sector
+from clusters.pagecache import cached
 from clusters.views.places import states_with_counts
 
 
@@ -88,13 +90,19 @@ def index(request):
 
 @api_view
 def cluster_list(request):
+    """Served from the page cache while the cluster data has not changed
+    (``clusters.pagecache``): the answer depends on nothing but the data and the URL."""
+    status, body = cached(request, "api-clusters", lambda: _cluster_list(request))
+    return HttpResponse(body, status=status, content_type="application/json")
+
+
+def _cluster_list(request) -> tuple[int, bytes]:
     query = run_directory_query(request.GET, per_page=settings.API_PAGE_SIZE)
-    if query.status == 400:
-        return _error(query.message, 400, fields=query.errors)
-    if query.status == 404:
-        return _error(query.message, 404, fields=query.errors)
+    if query.status in (400, 404):
+        response = _error(query.message, query.status, fields=query.errors)
+        return response.status_code, response.content
     page = query.page
-    return _json(
+    response = _json(
         {
             "count": page.paginator.count,
             "next": _page_url(request, page.next_page_number() if page.has_next() else None),
@@ -104,6 +112,7 @@ def cluster_list(request):
             "results": [serialize_cluster(cluster, request) for cluster in page.object_list],
         }
     )
+    return response.status_code, response.content
 
 
 @api_view

@@ -2,11 +2,15 @@
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from clusters.filters import run_directory_query
 from clusters.models import Cluster
+from clusters.pagecache import CSRF_HOLE, cached, fill_holes, same_for_every_visitor
 
 # How many "other clusters" of the same sector / state a cluster's page shows.
 RELATED_LIMIT = 8
@@ -18,7 +22,29 @@ def cluster_list(request):
 
     Malformed or unknown parameters answer 400 with the form errors shown; a well-formed page
     number past the last page answers 404 (Django's convention), with the same page layout.
+    Served from the page cache while the cluster data has not changed (``clusters.pagecache``):
+    the whole page for anonymous visitors, else the results inside a page rendered for them.
     """
+    if same_for_every_visitor(request):
+        status, html = cached(request, "directory-page", lambda: _page(request, CSRF_HOLE))
+        return HttpResponse(fill_holes(html, request), status=status)
+    status, html = _page(request)
+    return HttpResponse(html, status=status)
+
+
+def _page(request, csrf_token=None) -> tuple[int, str]:
+    """The directory page's status and HTML (with ``csrf_token`` in place of the visitor's
+    CSRF token if given)."""
+    status, results = cached(request, "directory", lambda: _results(request))
+    context = {"status": status, "results": mark_safe(results)}
+    if csrf_token is not None:
+        context["csrf_token"] = csrf_token
+    return status, render_to_string("clusters/cluster_list.html", context, request)
+
+
+def _results(request) -> tuple[int, str]:
+    """The status, and the HTML of the results, filter form and pagination: the same for
+    every visitor."""
     query = run_directory_query(request.GET, per_page=settings.DIRECTORY_PAGE_SIZE)
     context = {
         "filterset": query.filterset,
@@ -29,7 +55,7 @@ def cluster_list(request):
         "status": query.status,
         "is_filtered": any(request.GET.get(name) for name in query.filterset.filters),
     }
-    return render(request, "clusters/cluster_list.html", context, status=query.status)
+    return query.status, render_to_string("clusters/_directory.html", context, request)
 
 
 @require_safe

@@ -145,6 +145,17 @@ CACHES = {
     )
 }
 
+# The directory's rendered results and the API list's answers, per process
+# (clusters.pagecache): keyed by the version token of the cluster data (PostgreSQL), so never
+# stale; at most this many entries, least recently used dropped first. 0: no page cache.
+PAGE_CACHE_ENTRIES = env_int("PAGE_CACHE_ENTRIES", 1000)
+CACHES["pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "clusters-pages",
+    "TIMEOUT": None,
+    "OPTIONS": {"MAX_ENTRIES": max(PAGE_CACHE_ENTRIES, 1)},
+}
+
 AUTHENTICATION_BACKENDS = ["matchmaking.backends.EmailBackend"]
 # Throttling (matchmaking.throttle), counted in the shared cache: after this many failed
 # password attempts for one account within a day, every attempt is refused until the day is
