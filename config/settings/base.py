@@ -147,8 +147,9 @@ CACHES = {
 
 # The directory's rendered results and the API list's answers, per process
 # (clusters.pagecache): keyed by the version token of the cluster data (PostgreSQL), so never
-# stale; at most this many entries, least recently used dropped first. 0: no page cache.
-PAGE_CACHE_ENTRIES = env_int("PAGE_CACHE_ENTRIES", 1000)
+# stale; at most this many entries (20-40 kB each), least recently used dropped first.
+# 0: no page cache.
+PAGE_CACHE_ENTRIES = env_int("PAGE_CACHE_ENTRIES", 500)
 CACHES["pages"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "clusters-pages",
