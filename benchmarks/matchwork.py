@@ -14,7 +14,7 @@ from benchmarks.env import BenchmarkError, Workers, wait_for
 from clusters.models import Cluster
 from matchmaking import engine, matching
 from matchmaking.models import Interest, MatchRun, Suggestion
-from matchmaking.tasks import batches, match_interests, run_matching
+from matchmaking.tasks import batches, match_interests, run_cluster_change
 
 # --- 1. One interest ----------------------------------------------------------------------
 
@@ -172,8 +172,7 @@ def every_pair_baseline(ids: list[int], *, share: float = 0.01) -> tuple[float, 
 class ClusterEdit:
     cluster: str
     suggested_to: int
-    affected: int
-    scored: int
+    changed: int  # interests whose suggestions changed (most edits of the run)
     seconds: list[float]
     full_runs: int
     active_interests: int
@@ -192,36 +191,41 @@ def typical_cluster() -> Cluster:
     return Cluster.objects.get(pk=counts[len(counts) // 2][1])
 
 
-def cluster_edit(*, repeats: int = 3) -> ClusterEdit:
+def cluster_edit(*, repeats: int = 3, warm: int = 500) -> ClusterEdit:
     """Edit a typical cluster's profile (its description: text points change for many
-    interests) and time what ``match_for_cluster`` runs for it, in this process."""
+    interests) and time what ``match_for_cluster`` runs for it (``run_cluster_change``), in
+    this process, warmed as a worker is: its index current and ``warm`` random interests
+    ranked (their level groups built), so that patching the index is timed as a worker
+    pays it."""
     cluster = typical_cluster()
     original = cluster.description
     suggested_to = Suggestion.objects.filter(cluster=cluster, is_current=True).count()
     before = MatchRun.objects.filter(trigger=MatchRun.Trigger.FULL).count()
-    seconds, scored, affected = [], 0, 0
+    ids = list(Interest.objects.active().order_by("?").values_list("pk", flat=True)[:warm])
+    with transaction.atomic():
+        interests = matching._lock_and_read(sorted(ids), None)
+    seconds, scored = [], 0
     words = ["turbine machining", "software logistics research", "training suppliers"]
     try:
         for number in range(repeats):
-            matching.load_index()  # the index as it was before the edit (a worker's is warm)
+            index = matching.load_index()  # as it was before the edit
+            for interest in interests:
+                if interest.features is not None:
+                    index.rank(interest.features, limit=settings.MATCH_TOP_N)
             cluster.description = f"{original} {words[number % len(words)]}".strip()
             cluster.save()
             started = time.perf_counter()
-            ids = matching.affected_interest_ids(cluster.pk)
-            run = run_matching(
-                ids, trigger=MatchRun.Trigger.CLUSTER, subject=f"cluster {cluster.pk}"
-            )
+            run = run_cluster_change(cluster.pk)
             seconds.append(time.perf_counter() - started)
-            scored, affected = run.interests_scored, len(ids)
+            scored = max(scored, run.interests_scored)
     finally:
         cluster.description = original
         cluster.save()
-        run_matching(matching.affected_interest_ids(cluster.pk), trigger=MatchRun.Trigger.CLUSTER)
+        run_cluster_change(cluster.pk)
     return ClusterEdit(
         cluster=cluster.name,
         suggested_to=suggested_to,
-        affected=affected,
-        scored=scored,
+        changed=scored,
         seconds=seconds,
         full_runs=MatchRun.objects.filter(trigger=MatchRun.Trigger.FULL).count() - before,
         active_interests=Interest.objects.active().count(),

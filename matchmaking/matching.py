@@ -13,7 +13,7 @@ published clusters sharing an exact or related sector with the interest, found b
 Both give what scoring every pair would (property tests check it). ``rescore_interests``
 scores a batch with a handful of queries, however big: lock and read the interests, read
 their "not relevant" marks, store every suggestion (``matchmaking.storage``), record the
-floors. ``affected_interest_ids`` says which interests a changed cluster can affect.
+floors. A changed cluster is ``matchmaking.cluster_change``'s.
 """
 
 from collections import defaultdict
@@ -21,19 +21,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Max, Prefetch, Q
+from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from clusters.models import Cluster, ClusterName, QualityLabel, Sector
-from matchmaking import engine, snapshot, storage
+from matchmaking import engine, reach, snapshot, storage
 from matchmaking.index import ClusterIndex
-from matchmaking.models import Interest, Suggestion
+from matchmaking.models import Interest
 from matchmaking.snapshot import candidate_features, load_context, load_index
 
 __all__ = [
     "StoreResult",
-    "affected_interest_ids",
     "candidate_clusters",
     "candidate_features",
     "cluster_features",
@@ -155,6 +154,9 @@ class _Interest:
     is_active: bool
     floor: int | None = None
     features: engine.InterestFeatures | None = None
+    floor_cluster: int | None = None
+    # Matched by this engine since its last change: its stored suggestions are its top N.
+    up_to_date: bool = False
 
 
 def _lock_and_read(
@@ -172,9 +174,20 @@ def _read_interests(
     rows = list(
         interests.filter(pk__in=interest_ids)
         .order_by("pk")
-        .values_list("pk", "organisation_id", "is_active", "match_floor", "kinds", "description")
+        .values_list(
+            "pk",
+            "organisation_id",
+            "is_active",
+            "match_floor",
+            "kinds",
+            "description",
+            "match_floor_cluster",
+            "matched_version",
+            "matched_at",
+            "changed_at",
+        )
     )
-    active = [pk for pk, _org, is_active, _floor, _kinds, _text in rows if is_active]
+    active = [row[0] for row in rows if row[2]]
     sectors: dict[int, set[str]] = defaultdict(set)
     states: dict[int, set[str]] = defaultdict(set)
     if active:
@@ -189,8 +202,13 @@ def _read_interests(
     if neighbours is None and active:
         neighbours = snapshot.neighbours()
     found = []
-    for pk, organisation_id, is_active, floor, kinds, description in rows:
-        interest = _Interest(pk, organisation_id, is_active, floor)
+    for row in rows:
+        pk, organisation_id, is_active, floor, kinds, description, floor_cluster = row[:7]
+        version, matched_at, changed_at = row[7:]
+        interest = _Interest(pk, organisation_id, is_active, floor, floor_cluster=floor_cluster)
+        interest.up_to_date = (
+            version == engine.ENGINE_VERSION and matched_at is not None and matched_at >= changed_at
+        )
         if is_active:
             chosen = frozenset(sectors.get(pk, ()))
             interest.features = engine.InterestFeatures(
@@ -251,116 +269,16 @@ def rescore_interests(
             matches[interest.pk] = found
         rows = [(pk, match) for pk, found in matches.items() for match in found]
         new = storage.store(rows, list(matches), now=started)
-        storage.mark_matched(matches, now=started)
+        keys = {
+            interest.pk: reach.keys(
+                interest.features, engine.fold_terms(interest.features.description)
+            )
+            for interest in active
+        }
+        storage.mark_matched(matches, keys, now=started)
     results = [StoreResult(interest.pk, interest.organisation_id) for interest in interests]
     for result in results:
         if result.interest_id in matches:
             result.stored = len(matches[result.interest_id])
             result.new = new.get(result.interest_id, 0)
     return results
-
-
-# --- A changed cluster --------------------------------------------------------------------
-
-
-def affected_interest_ids(cluster_id: int) -> list[int]:
-    """Interests whose suggestions a change to this cluster (edited, published, unpublished)
-    can alter: those it is currently suggested to, and those in its reach (an exact or related
-    sector) whose top N it can now enter. Any other interest's top N stays as it is.
-
-    "Can enter" is decided in two steps: the database keeps the interests whose floor
-    (``match_floor``: the N-th score; none below N suggestions) the cluster's best possible
-    score for them reaches, given its sectors, state, label, size, kinds and a full text
-    bonus; then each one's exact score for the cluster is compared with its floor."""
-    suggested = set(
-        Suggestion.objects.filter(
-            cluster_id=cluster_id, is_current=True, interest__is_active=True
-        ).values_list("interest_id", flat=True)
-    )
-    current = snapshot.current(build=True)  # brought up to date: has the cluster as it is now
-    cluster = current.index.by_id.get(cluster_id)
-    if cluster is None or not cluster.sectors:
-        return sorted(suggested)  # unpublished, gone or without sectors: enters nothing
-    context, neighbours = current.index.context, current.neighbours
-    reached = set(_reachable(cluster, context, neighbours, current.sector_ids)) - suggested
-    entering, ties = [], []
-    for start in range(0, len(reached), 2000):
-        chunk = sorted(reached)[start : start + 2000]
-        for interest in _read_interests(chunk, neighbours, lock=False):
-            if interest.features is None:
-                continue
-            terms = engine.fold_terms(interest.features.description)
-            score = engine.points(interest.features, terms, cluster, context.strongholds)
-            if score is None or (interest.floor is not None and score < interest.floor):
-                continue
-            if score == interest.floor:
-                ties.append(interest.pk)
-            else:
-                entering.append(interest.pk)
-    if ties:
-        # Level with the N-th score: it enters if its id is lower than that of the last of
-        # the suggestions at that score (ties rank by cluster id).
-        last = list(
-            Suggestion.objects.filter(
-                interest_id__in=ties, is_current=True, score=F("interest__match_floor")
-            )
-            .values("interest_id")
-            .annotate(last=Max("cluster_id"))
-            .values_list("interest_id", "last")
-        )
-        entering += [pk for pk, last_id in last if cluster_id < last_id]
-        entering += set(ties) - {pk for pk, _last in last}  # not found: re-score to be sure
-    return sorted(suggested.union(entering))
-
-
-def _reachable(
-    cluster: engine.ClusterFeatures, context, neighbours, sector_ids: dict[str, int]
-) -> list[int]:
-    """Active interests the cluster's best possible score can bring into the top N: a
-    superset, by bounds the database checks with the floor index or the sector index,
-    whichever finds fewer rows (see ``affected_interest_ids``)."""
-    w = engine.WEIGHTS
-    sectors = [sector_ids[slug] for slug in cluster.sectors if slug in sector_ids]
-    related = [
-        sector_ids[slug]
-        for slug in snapshot.related(cluster.sectors, neighbours)
-        if slug in sector_ids
-    ]
-    strong = cluster.state is not None and any(
-        (slug, cluster.state) in context.strongholds for slug in cluster.sectors
-    )
-    text = min(w.text_cap, w.text_per_term * len(cluster.folded_terms))
-    rest = (w.stronghold if strong else 0) + cluster.fixed_points + text
-    fits = sorted(cluster.fitting_kinds)
-    through = Interest.sectors.through.objects
-    targeting = Interest.states.through.objects.filter(state__code=cluster.state)
-
-    def reaches(bound: int) -> Q:
-        """The floor is within reach of ``bound`` (+ kind_fit for an interest it fits)."""
-        reach = Q(match_floor__isnull=True) | Q(match_floor__lte=bound)
-        if fits:
-            fitting = Q(kinds__has_any_keys=fits) if connection.vendor == "postgresql" else Q()
-            reach |= Q(match_floor__lte=bound + w.kind_fit) & fitting
-        return reach
-
-    active = Interest.objects.filter(is_active=True).order_by()
-    parts = []
-    for found, base in ((sectors, w.sector_exact), (related, w.sector_related)):
-        if not found:
-            continue
-        in_sector = active.filter(pk__in=through.filter(sector_id__in=found).values("interest_id"))
-        parts.append(in_sector.filter(reaches(base + rest)))
-        if cluster.state is not None:
-            target = in_sector.filter(pk__in=targeting.values("interest_id"))
-            parts.append(target.filter(reaches(base + w.target_state + rest)))
-    # An interest with a "not relevant" mark still among its current suggestions has not
-    # been re-scored since: its floor is not its top N's. Kept, if in reach.
-    marked = Suggestion.objects.filter(is_current=True, status=Suggestion.Status.NOT_RELEVANT)
-    in_reach = through.filter(sector_id__in=[*sectors, *related])
-    parts.append(
-        active.filter(pk__in=marked.values("interest_id")).filter(
-            pk__in=in_reach.values("interest_id")
-        )
-    )
-    ids = [part.values_list("pk", flat=True) for part in parts]
-    return list(ids[0].union(*ids[1:]))

@@ -73,11 +73,13 @@ class InterestQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
     def needing_match(self, engine_version: int):
-        """Active interests never matched, matched by an older engine, or changed since."""
+        """Active interests never matched, matched by an older engine or before their match
+        keys were recorded, or changed since."""
         return self.active().filter(
             Q(matched_at__isnull=True)
             | ~Q(matched_version=engine_version)
             | Q(changed_at__gt=models.F("matched_at"))
+            | Q(match_keys__isnull=True)
         )
 
 
@@ -120,6 +122,25 @@ class Interest(models.Model):
             "fewer than the top N: a changed cluster scoring below it cannot enter them."
         ),
     )
+    match_floor_cluster = models.BigIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The cluster of the N-th suggestion: a changed cluster scoring exactly the floor "
+            "enters only if its id is lower (ties rank by cluster id)."
+        ),
+    )
+    match_keys = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "What the suggestions were computed from (sectors, target states, kinds, the "
+            "description's folded terms), as indexed keys: how a changed cluster finds the "
+            "interests it can enter. Null until matched so."
+        ),
+    )
 
     objects = InterestQuerySet.as_manager()
 
@@ -131,7 +152,7 @@ class Interest(models.Model):
                 fields=["is_active", "matched_version", "matched_at"],
                 name="matchmaking_interest_sweep_idx",
             ),
-            # matching.affected_interest_ids: the interests whose top N a changed cluster's
+            # cluster_change: the interests whose top N a changed cluster's
             # best possible score reaches (few, for most clusters).
             models.Index(fields=["match_floor"], name="matchmaking_interest_floor_idx"),
         ]

@@ -22,9 +22,13 @@ def not_relevant(interest_ids: list[int]) -> dict[int, list[int]]:
     """interest id -> the clusters its organisation marked "not relevant" (never shown again)."""
     found: dict[int, list[int]] = defaultdict(list)
     if interest_ids:
-        rows = Suggestion.objects.filter(
-            interest_id__in=interest_ids, status=Suggestion.Status.NOT_RELEVANT
-        ).values_list("interest_id", "cluster_id")
+        rows = (
+            Suggestion.objects.filter(
+                interest_id__in=interest_ids, status=Suggestion.Status.NOT_RELEVANT
+            )
+            .order_by()
+            .values_list("interest_id", "cluster_id")
+        )
         for interest_id, cluster_id in rows:
             found[interest_id].append(cluster_id)
     return found
@@ -47,9 +51,11 @@ def _store_portable(
     """``_store`` with the ORM: read what is there, upsert, delete, update. Returns the
     number of new suggestions per interest."""
     existing: dict[int, dict[int, tuple]] = defaultdict(dict)
-    for interest_id, cluster_id, pk, status, is_current in Suggestion.objects.filter(
-        interest_id__in=interest_ids
-    ).values_list("interest_id", "cluster_id", "pk", "status", "is_current"):
+    for interest_id, cluster_id, pk, status, is_current in (
+        Suggestion.objects.filter(interest_id__in=interest_ids)
+        .order_by()
+        .values_list("interest_id", "cluster_id", "pk", "status", "is_current")
+    ):
         existing[interest_id][cluster_id] = (pk, status, is_current)
     kept: dict[int, set[int]] = defaultdict(set)
     for interest_id, match in rows:
@@ -113,14 +119,47 @@ def upsert(rows: list[tuple[int, engine.Match]], *, now: datetime) -> None:
     _store_postgresql([], rows, now=now)
 
 
+def replace(
+    rows: list[tuple[int, engine.Match]], dropped: list[tuple[int, int]], *, now: datetime
+) -> dict[int, int]:
+    """Store ``rows`` (interest id, match) and take the suggestions ``dropped`` (interest id,
+    cluster id) out of their interests' top N: deleted if unmarked, no longer current if
+    marked. The other suggestions of those interests stay as they are. Returns the number
+    of new suggestions per interest."""
+    if connection.vendor == "postgresql":
+        return _store_postgresql([], rows, now=now, dropped=dropped)
+    pairs = {(interest_id, match.cluster_id) for interest_id, match in rows}
+    there = set(
+        Suggestion.objects.filter(
+            interest_id__in={pk for pk, _cluster in pairs},
+            cluster_id__in={cluster for _pk, cluster in pairs},
+        )
+        .order_by()
+        .values_list("interest_id", "cluster_id")
+    )
+    new: dict[int, int] = defaultdict(int)
+    for interest_id, _cluster in pairs - there:
+        new[interest_id] += 1
+    _store_portable([], rows, now=now)
+    for interest_id, cluster_id in dropped:
+        leaving = Suggestion.objects.filter(interest_id=interest_id, cluster_id=cluster_id)
+        leaving.filter(status=Suggestion.Status.NEW).delete()
+        leaving.filter(is_current=True).update(is_current=False)
+    return dict(new)
+
+
 def _store_postgresql(
-    interest_ids: list[int], rows: list[tuple[int, engine.Match]], *, now: datetime
+    interest_ids: list[int],
+    rows: list[tuple[int, engine.Match]],
+    *,
+    now: datetime,
+    dropped: list[tuple[int, int]] = (),
 ) -> dict[int, int]:
     """``_store`` in one statement: the rows go as three arrays and one JSON document (the
-    reasons) joined by position; the upsert, the delete of unmarked suggestions of
-    ``interest_ids`` that are not among the rows, the update of the marked ones, and the
-    count of new suggestions per interest all see the same snapshot. Columns the matching
-    does not set get their model default."""
+    reasons) joined by position; the upsert, the delete of the unmarked leftovers (the
+    suggestions of ``interest_ids`` that are not among the rows, and those ``dropped``), the
+    update of the marked ones, and the count of new suggestions per interest all see the
+    same snapshot. Columns the matching does not set get their model default."""
     given = {
         "interest": "incoming.interest_id",
         "cluster": "incoming.cluster_id",
@@ -147,11 +186,18 @@ def _store_postgresql(
     table = quote(Suggestion._meta.db_table)
     column = {name: quote(Suggestion._meta.get_field(name).column) for name in _COLUMNS}
     updates = ", ".join(f"{column[name]} = EXCLUDED.{column[name]}" for name in _UPDATED)
-    elsewhere = (
-        f"s.{column['interest']} = ANY(%(batch)s) AND NOT EXISTS (SELECT 1 FROM incoming "
-        f"WHERE incoming.interest_id = s.{column['interest']} "
-        f"AND incoming.cluster_id = s.{column['cluster']})"
-    )
+    if dropped:
+        elsewhere = (
+            f"(s.{column['interest']}, s.{column['cluster']}) IN (SELECT * FROM unnest("
+            "%(dropped_interests)s::bigint[], %(dropped_clusters)s::bigint[]))"
+        )
+    else:
+        elsewhere = (
+            f"s.{column['interest']} = ANY(%(batch)s) AND NOT EXISTS (SELECT 1 FROM incoming "
+            f"WHERE incoming.interest_id = s.{column['interest']} "
+            f"AND incoming.cluster_id = s.{column['cluster']})"
+        )
+    assert not (dropped and interest_ids), "either whole interests or dropped suggestions"
     sql = f"""
         WITH incoming AS (
             SELECT r.interest_id, r.cluster_id, r.score, x.reasons
@@ -182,6 +228,8 @@ def _store_postgresql(
         scores=[match.score for _pk, match in rows],
         reasons="[" + ",".join(reasons_json(match.reasons) for _pk, match in rows) + "]",
         batch=interest_ids,
+        dropped_interests=[interest_id for interest_id, _cluster in dropped],
+        dropped_clusters=[cluster_id for _pk, cluster_id in dropped],
         new=Suggestion.Status.NEW.value,
     )
     with connection.cursor() as cursor:
@@ -189,27 +237,77 @@ def _store_postgresql(
         return dict(cursor.fetchall())
 
 
-def mark_matched(matches: dict[int, list[engine.Match]], *, now: datetime) -> None:
-    """Record when and by which engine each interest was matched, and its floor: the score
-    of its N-th match (none while it has fewer)."""
-    top = settings.MATCH_TOP_N
-    floors = {pk: found[-1].score if len(found) >= top else None for pk, found in matches.items()}
+def set_floors(floors: dict[int, tuple[int | None, int | None]]) -> None:
+    """interest id -> (floor, its cluster): after a change of one suggestion, the rest of
+    the interest's top N as it was matched."""
     if not floors:
         return
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {Interest._meta.db_table} AS interest "
-                "SET matched_at = %s, matched_version = %s, match_floor = new.floor "
-                "FROM unnest(%s::bigint[], %s::integer[]) AS new(id, floor) "
+                "SET match_floor = new.floor, match_floor_cluster = new.last "
+                "FROM unnest(%s::bigint[], %s::integer[], %s::bigint[]) AS new(id, floor, last) "
                 "WHERE interest.id = new.id",
-                [now, engine.ENGINE_VERSION, list(floors), list(floors.values())],
+                [list(floors), *map(list, zip(*floors.values(), strict=True))],
             )
         return
-    by_floor: dict[int | None, list[int]] = defaultdict(list)
-    for pk, floor in floors.items():
-        by_floor[floor].append(pk)
-    for floor, ids in by_floor.items():
-        Interest.objects.filter(pk__in=ids).update(
-            matched_at=now, matched_version=engine.ENGINE_VERSION, match_floor=floor
+    interests = [
+        Interest(pk=pk, match_floor=floor, match_floor_cluster=last)
+        for pk, (floor, last) in floors.items()
+    ]
+    Interest.objects.bulk_update(interests, ["match_floor", "match_floor_cluster"])
+
+
+def mark_matched(
+    matches: dict[int, list[engine.Match]],
+    keys: dict[int, list[str]],
+    *,
+    now: datetime,
+) -> None:
+    """Record when and by which engine each interest was matched, its floor (the score of
+    its N-th match; none while it has fewer), that match's cluster, and its match keys
+    (``matchmaking.reach``): what ``cluster_change`` finds the interests a changed cluster
+    can enter by."""
+    top = settings.MATCH_TOP_N
+    floors = {
+        pk: (found[-1].score, found[-1].cluster_id) if len(found) >= top else (None, None)
+        for pk, found in matches.items()
+    }
+    if not floors:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Interest._meta.db_table} AS interest "
+                "SET matched_at = %s, matched_version = %s, match_floor = new.floor, "
+                "match_floor_cluster = new.last, match_keys = k.keys "
+                "FROM unnest(%s::bigint[], %s::integer[], %s::bigint[]) WITH ORDINALITY "
+                "AS new(id, floor, last, position) "
+                "JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS k(keys, position) "
+                "USING (position) WHERE interest.id = new.id",
+                [
+                    now,
+                    engine.ENGINE_VERSION,
+                    list(floors),
+                    [floor for floor, _last in floors.values()],
+                    [last for _floor, last in floors.values()],
+                    json.dumps([keys.get(pk, []) for pk in floors]),
+                ],
+            )
+        return
+    interests = [
+        Interest(
+            pk=pk,
+            matched_at=now,
+            matched_version=engine.ENGINE_VERSION,
+            match_floor=floor,
+            match_floor_cluster=last,
+            match_keys=keys.get(pk, []),
         )
+        for pk, (floor, last) in floors.items()
+    ]
+    Interest.objects.bulk_update(interests, _MATCHED, batch_size=500)
+
+
+_MATCHED = ["matched_at", "matched_version", "match_floor", "match_floor_cluster", "match_keys"]

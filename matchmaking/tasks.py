@@ -2,6 +2,7 @@
 
 import logging
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 
 from celery import shared_task
 from celery.exceptions import Reject
@@ -10,8 +11,8 @@ from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone
 
-from matchmaking import engine
-from matchmaking.matching import affected_interest_ids, load_context, rescore_interests
+from matchmaking import cluster_change, engine
+from matchmaking.matching import StoreResult, load_context, rescore_interests
 from matchmaking.models import Interest, MatchRun
 from matchmaking.notifications import send_digests
 
@@ -82,18 +83,39 @@ def run_matching(
     interest_ids: list[int], *, trigger: str, subject: str = "", task_id: str | None = None
 ) -> MatchRun:
     """Score the given interests, record a MatchRun, send one digest per organisation."""
+
+    def scored() -> Iterator[StoreResult]:
+        context = load_context()
+        for chunk in batches(list(interest_ids), STORE_CHUNK):
+            yield from rescore_interests(chunk, context=context)
+
+    return _recorded(scored, trigger=trigger, subject=subject, task_id=task_id)
+
+
+def run_cluster_change(cluster_id: int, *, task_id: str | None = None) -> MatchRun:
+    """Update the suggestions a changed cluster alters (``cluster_change.apply``), record a
+    MatchRun, send one digest per organisation."""
+    return _recorded(
+        lambda: cluster_change.apply(cluster_id),
+        trigger=MatchRun.Trigger.CLUSTER,
+        subject=f"cluster {cluster_id}",
+        task_id=task_id,
+    )
+
+
+def _recorded(
+    work: Callable[[], Iterable[StoreResult]], *, trigger: str, subject: str, task_id: str | None
+) -> MatchRun:
     run = MatchRun.objects.create(trigger=trigger, subject=subject[:200])
     if task_id:  # for begin_delivery, should this delivery be interrupted
         cache.set(_task_key(task_id, "run"), run.pk, DELIVERY_MEMORY)
     new_by_organisation: Counter[int] = Counter()
-    context = load_context()
     try:
-        for chunk in batches(list(interest_ids), STORE_CHUNK):
-            for result in rescore_interests(chunk, context=context):
-                run.interests_scored += 1
-                run.suggestions_stored += result.stored
-                run.new_suggestions += result.new
-                new_by_organisation[result.organisation_id] += result.new
+        for result in work():
+            run.interests_scored += 1
+            run.suggestions_stored += result.stored
+            run.new_suggestions += result.new
+            new_by_organisation[result.organisation_id] += result.new
         run.emails_sent = send_digests(new_by_organisation)
     except DatabaseError as exc:
         MatchRun.objects.filter(pk=run.pk).update(
@@ -125,11 +147,8 @@ def match_interests(self, interest_ids: list[int], trigger: str = MatchRun.Trigg
 @shared_task(bind=True, acks_late=True, **RETRY)
 def match_for_cluster(self, cluster_id: int) -> None:
     """A cluster changed, was published or unpublished: re-score only the interests it affects."""
-    trigger, subject = MatchRun.Trigger.CLUSTER, f"cluster {cluster_id}"
-    begin_delivery(self, trigger=trigger, subject=subject)
-    run_matching(
-        affected_interest_ids(cluster_id), trigger=trigger, subject=subject, task_id=self.request.id
-    )
+    begin_delivery(self, trigger=MatchRun.Trigger.CLUSTER, subject=f"cluster {cluster_id}")
+    run_cluster_change(cluster_id, task_id=self.request.id)
 
 
 def batches(ids: list[int], size: int):

@@ -72,6 +72,7 @@ def make_interest(
         "changed_at": now,
         "matched_at": now if matched else None,
         "matched_version": engine.ENGINE_VERSION if matched else None,
+        "match_keys": [] if matched else None,
     }
     interest = Interest.objects.create(
         organisation=organisation or make_organisation(), **(defaults | fields)

@@ -9,6 +9,8 @@ three ways and the results must be equal:
 - every published cluster, read through the ORM, scored one by one with ``engine.score``.
 """
 
+import json
+
 import pytest
 from django.db import transaction
 from django.test import override_settings
@@ -16,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clusters.models import Cluster, ClusterName, Ecosystem, QualityLabel, SectorStronghold
-from matchmaking import engine, matching
+from matchmaking import cluster_change, engine, matching, services
 from matchmaking.index import ClusterIndex
 from matchmaking.models import Interest, Suggestion
 from tests.matchmaking.factories import make_cluster, make_interest, make_sector, make_state
@@ -260,7 +262,12 @@ change = st.one_of(
 
 
 def stored() -> set[tuple]:
-    return set(Suggestion.objects.values_list("interest_id", "cluster_id", "score", "is_current"))
+    """Every suggestion as stored, and every interest's floor and the cluster holding it."""
+    suggestions = Suggestion.objects.values_list(
+        "interest_id", "cluster_id", "score", "is_current", "status", "reasons"
+    )
+    floors = Interest.objects.values_list("pk", "match_floor", "match_floor_cluster")
+    return {(*row[:5], json.dumps(row[5])) for row in suggestions} | set(floors)
 
 
 dense_cluster = cluster_spec.map(
@@ -292,10 +299,14 @@ dense_instance = st.fixed_dictionaries(
     top=st.integers(1, 4),
     which=st.integers(0, 13),
     edit=change,
+    marks=st.lists(
+        st.tuples(st.integers(0, 40), st.sampled_from(["interested", "not_relevant"])),
+        max_size=3,
+    ),
 )
-def test_rescoring_the_affected_interests_equals_rescoring_all(spec, interests, top, which, edit):
-    """After one cluster changes, re-scoring ``affected_interest_ids`` leaves every stored
-    suggestion as re-scoring every interest would."""
+def test_a_cluster_change_leaves_what_rescoring_all_would(spec, interests, top, which, edit, marks):
+    """After one cluster changes (and some suggestions were marked), ``cluster_change.apply``
+    leaves every stored suggestion, floor and mark as re-scoring every interest would."""
     with transaction.atomic(), override_settings(MATCH_TOP_N=top):
         clusters = build(spec)
         ids = [
@@ -308,6 +319,11 @@ def test_rescoring_the_affected_interests_equals_rescoring_all(spec, interests, 
             for row in interests
         ]
         matching.rescore_interests(ids)
+        suggestions = list(Suggestion.objects.order_by("pk"))
+        for position, status in marks if suggestions else ():
+            services.mark_suggestion(
+                suggestion=suggestions[position % len(suggestions)], status=status
+            )
         cluster = clusters[which % len(clusters)]
         field, value = edit
         if field == "sectors":
@@ -324,16 +340,27 @@ def test_rescoring_the_affected_interests_equals_rescoring_all(spec, interests, 
             )
             cluster.save()
 
-        matching.rescore_interests(matching.affected_interest_ids(cluster.pk))
-        incremental = stored()
-        for interest in Interest.objects.filter(pk__in=ids):
-            expected = every_pair(matching.interest_features(interest), set(), top)
+        cluster_change.apply(cluster.pk)
+        # Marked "not relevant" since its last re-score: its top N waits for the next one.
+        waiting = set(
+            Suggestion.objects.filter(
+                status=Suggestion.Status.NOT_RELEVANT, is_current=True
+            ).values_list("interest_id", flat=True)
+        )
+        incremental = {row for row in stored() if row[0] not in waiting}
+        for interest in Interest.objects.filter(pk__in=ids).exclude(pk__in=waiting):
+            dismissed = set(
+                interest.suggestions.filter(status=Suggestion.Status.NOT_RELEVANT).values_list(
+                    "cluster_id", flat=True
+                )
+            )
+            expected = every_pair(matching.interest_features(interest), dismissed, top)
             current = Suggestion.objects.filter(interest=interest, is_current=True)
             assert sorted(current.values_list("cluster_id", "score")) == sorted(
                 (match.cluster_id, match.score) for match in expected
             )
         matching.rescore_interests(ids)
-        assert incremental == stored()
+        assert incremental == {row for row in stored() if row[0] not in waiting}
         transaction.set_rollback(True)
 
 

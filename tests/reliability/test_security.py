@@ -51,6 +51,8 @@ NOT_EXPORTED = {
         "organisation": "the organisation it belongs to",
         "matched_version": "the engine version, not about the person",
         "match_floor": "the engine's pruning bound (its N-th score), not about the person",
+        "match_floor_cluster": "the cluster holding that bound, not about the person",
+        "match_keys": "an index of the exported sectors, states, kinds and description",
     },
     "matchmaking.Suggestion": {
         "id": "internal key",

@@ -1,0 +1,115 @@
+"""A changed cluster updates only the suggestions it alters (``matchmaking.cluster_change``).
+
+The property test in test_candidates_property.py checks the outcome on random instances;
+these pin down the cases it may meet rarely: text points bringing a cluster in, ties at the
+floor, the one-row delta leaving the other suggestions untouched, marks kept.
+"""
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from matchmaking import cluster_change, matching, services, snapshot
+from matchmaking.models import Interest, Suggestion
+from tests.matchmaking.factories import make_cluster, make_interest
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("top_two")]
+
+
+@pytest.fixture
+def top_two():
+    with override_settings(MATCH_TOP_N=2):
+        yield
+
+
+def current(interest) -> list[tuple[int, int]]:
+    rows = Suggestion.objects.filter(interest=interest, is_current=True)
+    return sorted(rows.values_list("cluster_id", "score"))
+
+
+def reachable(cluster) -> set[int]:
+    now = snapshot.current(build=True)
+    return set(cluster_change._reachable(now.index.by_id[cluster.pk], now))
+
+
+def test_shared_terms_bring_a_cluster_in_as_one_row():
+    sized_a = make_cluster(sectors=["s-x"], members=10)  # 40 + 4 for its known size
+    sized_b = make_cluster(sectors=["s-x"], members=10)
+    plain = make_cluster(sectors=["s-x"])  # 40
+    interest = make_interest(sectors=["s-x"], kinds=(), description="turbine machining supplier")
+    unrelated = make_interest(sectors=["s-x"], kinds=(), description="logistics software")
+    matching.rescore_interests([interest.pk, unrelated.pk])
+    assert current(interest) == [(sized_a.pk, 44), (sized_b.pk, 44)]
+    kept = Suggestion.objects.get(interest=interest, cluster=sized_a)
+    pushed_out = Suggestion.objects.get(interest=interest, cluster=sized_b)
+    services.mark_suggestion(suggestion=pushed_out, status=Suggestion.Status.INTERESTED)
+
+    plain.description = "Turbine machining for every supplier"  # three shared terms: +6
+    plain.save()
+    # The database bounds the reach by terms: the interest sharing none is not even read.
+    assert reachable(plain) == {interest.pk}
+    results = cluster_change.apply(plain.pk)
+
+    assert [(r.interest_id, r.stored, r.new) for r in results] == [(interest.pk, 1, 1)]
+    assert current(interest) == [(sized_a.pk, 44), (plain.pk, 46)]
+    pushed_out.refresh_from_db()
+    assert (pushed_out.is_current, pushed_out.status) == (False, Suggestion.Status.INTERESTED)
+    # One row written: the suggestion that stayed was not rewritten.
+    assert Suggestion.objects.get(pk=kept.pk).computed_at == kept.computed_at
+    interest.refresh_from_db()
+    assert (interest.match_floor, interest.match_floor_cluster) == (44, sized_a.pk)
+
+
+def test_a_tie_at_the_floor_enters_only_with_a_lower_id():
+    lower = make_cluster(sectors=["s-other"])
+    holder = make_cluster(sectors=["s-x"])
+    second = make_cluster(sectors=["s-x"])
+    interest = make_interest(sectors=["s-x"], kinds=())
+    matching.rescore_interests([interest.pk])
+    assert current(interest) == [(holder.pk, 40), (second.pk, 40)]
+
+    higher = make_cluster(sectors=["s-x"])  # 40 as well, but ranks after both
+    assert interest.pk not in reachable(higher)
+    assert cluster_change.apply(higher.pk) == []
+    assert current(interest) == [(holder.pk, 40), (second.pk, 40)]
+
+    lower.sectors.set([holder.sectors.get()])  # 40, and ranks first
+    cluster_change.apply(lower.pk)
+    assert current(interest) == [(lower.pk, 40), (holder.pk, 40)]
+    assert not Suggestion.objects.filter(cluster=second).exists()  # unmarked: deleted
+    interest.refresh_from_db()
+    assert (interest.match_floor, interest.match_floor_cluster) == (40, holder.pk)
+
+
+def test_a_cluster_scoring_lower_or_unpublished_is_rescored_in_full():
+    best = make_cluster(sectors=["s-x"], members=10)
+    middle = make_cluster(sectors=["s-x"])
+    spare = make_cluster(sectors=["s-x"])
+    interest = make_interest(sectors=["s-x"], kinds=())
+    matching.rescore_interests([interest.pk])
+    assert current(interest) == [(best.pk, 44), (middle.pk, 40)]
+
+    best.members = None  # 44 -> 40: the third may now rank above it
+    best.save()
+    cluster_change.apply(best.pk)
+    assert current(interest) == [(best.pk, 40), (middle.pk, 40)]
+
+    best.is_published = False
+    best.save()
+    cluster_change.apply(best.pk)
+    assert current(interest) == [(middle.pk, 40), (spare.pk, 40)]
+
+
+def test_an_interest_edited_since_it_was_matched_is_rescored_in_full():
+    holder = make_cluster(sectors=["s-x"])
+    interest = make_interest(sectors=["s-x"], kinds=())
+    matching.rescore_interests([interest.pk])
+    Interest.objects.filter(pk=interest.pk).update(changed_at=timezone.now())  # edited
+    entering = make_cluster(sectors=["s-x"], members=10)
+
+    results = cluster_change.apply(entering.pk)
+
+    assert [r.interest_id for r in results] == [interest.pk]
+    assert current(interest) == [(holder.pk, 40), (entering.pk, 44)]
+    interest.refresh_from_db()
+    assert not interest.is_computing  # matched again, not patched
