@@ -33,6 +33,18 @@ class Load:
     def p50(self) -> float:
         return statistics.median(self.latencies) if self.latencies else float("nan")
 
+    def __add__(self, other: "Load") -> "Load":
+        statuses = dict(self.statuses)
+        for status, count in other.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+        return Load(
+            self.requests + other.requests,
+            self.seconds + other.seconds,
+            self.latencies + other.latencies,
+            self.errors + other.errors,
+            statuses,
+        )
+
 
 async def _connection(port, paths, offset, start, warm, stop, latencies, statuses, errors):
     reader = writer = None
@@ -93,3 +105,16 @@ def generate(
 ) -> Load:
     """GET ``paths`` in turn on ``connections`` keep-alive connections for ``seconds``."""
     return asyncio.run(_run(port, paths, connections, seconds, warmup))
+
+
+def side_by_side(
+    port: int, sets: dict[str, list[str]], *, seconds: float, rounds: int = 4
+) -> dict[str, Load]:
+    """Each set of paths loaded for ``seconds`` in all, in ``rounds`` alternating turns (a
+    short warm-up each), so that the machine's other load weighs on every set alike."""
+    found: dict[str, Load] = {}
+    for _round in range(rounds):
+        for name, paths in sets.items():
+            load = generate(port, paths, seconds=seconds / rounds, warmup=0.25)
+            found[name] = found[name] + load if name in found else load
+    return found

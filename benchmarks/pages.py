@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from benchmarks.env import Gunicorn
-from benchmarks.loadgen import generate
+from benchmarks.loadgen import generate, side_by_side
 from benchmarks.report import Figure, Report, ms, times
 from clusters import pagecache
 from clusters.models import Cluster
@@ -99,8 +99,12 @@ def run(report: Report, plan) -> None:
     server.start()
     try:
         generate(server.port, ["/bench/trivial/", *DIRECTORY], seconds=1.0, warmup=0.5)
-        trivial = generate(server.port, ["/bench/trivial/"], seconds=plan.load_seconds)
-        directory = generate(server.port, DIRECTORY, seconds=plan.load_seconds)
+        loads = side_by_side(
+            server.port,
+            {"trivial": ["/bench/trivial/"], "directory": DIRECTORY},
+            seconds=plan.load_seconds,
+        )
+        trivial, directory = loads["trivial"], loads["directory"]
         api = generate(server.port, ["/api/clusters/", "/api/clusters/?sector=ict"],
                        seconds=plan.load_seconds / 2)  # fmt: skip
     finally:
@@ -128,8 +132,10 @@ def run(report: Report, plan) -> None:
         "(gthread, 2 workers × 4 threads, keep-alive, Django's psycopg connection pool) with "
         "`benchmarks.settings` (production's, over plain HTTP), static files collected; the "
         "load generator (benchmarks/loadgen.py, asyncio, 8 keep-alive connections to "
-        f"127.0.0.1, runs on the same cores) for {plan.load_seconds:.0f} s per page set after a "
-        f"1 s warm-up; directory URLs in turn: {', '.join(DIRECTORY)}. Non-200 answers: "
+        f"127.0.0.1, runs on the same cores) for {plan.load_seconds:.0f} s per page set, the "
+        "trivial view and the directory in 4 alternating turns (0.25 s warm-up each) so that "
+        "the machine's other load weighs on both alike; "
+        f"directory URLs in turn: {', '.join(DIRECTORY)}. Non-200 answers: "
         f"{bad or 'none'}; connection errors: {directory.errors + trivial.errors}. "
         "The directory and the API list are served from each process's page cache "
         "(clusters/pagecache.py) after the first request of each URL: keyed by a version "

@@ -16,7 +16,8 @@ for those N only. How it avoids scoring each candidate:
 - a cluster in several sectors sits in each one's groups; the walk meets it first at its
   best level, which is its score (see ``rank``), and skips it afterwards.
 
-The groups are built lazily, once per (sector, kinds[, state]) and index.
+The groups are built lazily, once per (sector, kinds[, state]) and index; after a cluster
+change, a group it touches is patched when first used.
 """
 
 import heapq
@@ -46,6 +47,8 @@ class ClusterIndex:
                 if cluster.state is not None:
                     self._by_sector_state[sector, cluster.state].append(cluster)
         self._groups_cache: dict[tuple, list[tuple[int, list[engine.ClusterFeatures]]]] = {}
+        # Groups of a patched index not patched yet: key -> (old groups, leaving, coming).
+        self._pending: dict[tuple, tuple] = {}
 
     @property
     def clusters(self) -> list[engine.ClusterFeatures]:
@@ -83,31 +86,41 @@ class ClusterIndex:
             for cluster in members:
                 if cluster.state is not None:
                     new._by_sector_state[sector, cluster.state].append(cluster)
-        # Groups: those of untouched sectors are shared; the others lose the old versions of
-        # the changed clusters and gain the fresh ones, each at its level (lists copied).
+        # Groups: those of untouched sectors are shared; the others are patched when first
+        # used (a warm worker holds thousands, and an edit usually needs few of them): they
+        # lose the old versions of the changed clusters and gain the fresh ones.
         old = [self.by_id[pk] for pk in changed if pk in self.by_id]
-        new._groups_cache = {}
+        new._groups_cache, new._pending = {}, {}
         for key, groups in self._groups_cache.items():
-            sector, kinds, state = key
+            sector, _kinds, state = key
             leaving = [c for c in old if sector in c.sectors and state in (None, c.state)]
             coming = [c for c in fresh.values() if sector in c.sectors and state in (None, c.state)]
-            if not leaving and not coming:
+            if leaving or coming:
+                new._pending[key] = (groups, leaving, coming)
+            else:
                 new._groups_cache[key] = groups
-                continue
-            levels = dict(groups)
-            for cluster in leaving:
-                points = self._points(cluster, sector, kinds)
-                levels[points] = [c for c in levels.get(points, ()) if c.id != cluster.id]
-            for cluster in coming:
-                points = self._points(cluster, sector, kinds)
-                members = list(levels.get(points, ()))
-                insort(members, cluster, key=_id)
-                levels[points] = members
-            new._groups_cache[key] = sorted(
-                ((points, members) for points, members in levels.items() if members),
-                key=_minus_first,
-            )
+        for key, pending in self._pending.items():
+            if key[0] not in touched:
+                new._pending[key] = pending  # else rebuilt from the members when used
         return new
+
+    def _patch(self, key: tuple, groups, leaving, coming):
+        """``groups`` of ``key`` without the ``leaving`` clusters and with the ``coming`` ones,
+        each at its level (lists copied: the old index keeps its own)."""
+        sector, kinds, _state = key
+        levels = dict(groups)
+        for cluster in leaving:
+            points = self._points(cluster, sector, kinds)
+            levels[points] = [c for c in levels.get(points, ()) if c.id != cluster.id]
+        for cluster in coming:
+            points = self._points(cluster, sector, kinds)
+            members = list(levels.get(points, ()))
+            insort(members, cluster, key=_id)
+            levels[points] = members
+        return sorted(
+            ((points, members) for points, members in levels.items() if members),
+            key=_minus_first,
+        )
 
     def __len__(self) -> int:
         return len(self.clusters)
@@ -127,6 +140,8 @@ class ClusterIndex:
         id)], best first."""
         key = (sector, kinds, state)
         found = self._groups_cache.get(key)
+        if found is None and key in self._pending:
+            found = self._groups_cache[key] = self._patch(key, *self._pending.pop(key))
         if found is None:
             members = (
                 self._by_sector.get(sector, ())

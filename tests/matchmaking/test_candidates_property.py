@@ -389,25 +389,35 @@ interest_features_spec = st.builds(
         st.tuples(st.sampled_from(SECTORS), st.sampled_from([c for c, _n in STATES]))
     ),
     limit=st.integers(1, 6),
+    split=st.integers(0, 4),
+    rank_between=st.booleans(),
 )
-def test_a_patched_index_ranks_like_a_new_one(rows, changes, interests, strongholds, limit):
+def test_a_patched_index_ranks_like_a_new_one(
+    rows, changes, interests, strongholds, limit, split, rank_between
+):
     """``ClusterIndex.patched`` (what a worker does after a cluster change, its groups
-    patched rather than rebuilt) ranks like an index built from scratch."""
+    patched when first used rather than rebuilt), once or twice in a row, with or without
+    ranking in between, ranks like an index built from scratch."""
     context = engine.Context(strongholds=frozenset(strongholds))
     clusters = {n: engine.ClusterFeatures(n, *row) for n, row in enumerate(rows, start=1)}
     index = ClusterIndex(clusters.values(), context)
     for interest in interests:  # build groups, so that there are some to patch
         index.rank(interest, limit=limit)
-    fresh, gone = {}, set()
-    for number, row in changes:
-        if row is None:
-            gone.add(number)
-            fresh.pop(number, None)
-            clusters.pop(number, None)
-        else:
-            fresh[number] = clusters[number] = engine.ClusterFeatures(number, *row)
-            gone.discard(number)
-    patched = index.patched(fresh.values(), gone=gone)
+    patched = index
+    for step in (changes[:split], changes[split:]):
+        fresh, gone = {}, set()
+        for number, row in step:
+            if row is None:
+                gone.add(number)
+                fresh.pop(number, None)
+                clusters.pop(number, None)
+            else:
+                fresh[number] = clusters[number] = engine.ClusterFeatures(number, *row)
+                gone.discard(number)
+        patched = patched.patched(fresh.values(), gone=gone)
+        if rank_between:
+            for interest in interests[:1]:
+                patched.rank(interest, limit=limit)
     new = ClusterIndex(clusters.values(), context)
     for interest in interests:
         assert patched.rank(interest, limit=limit) == new.rank(interest, limit=limit)
