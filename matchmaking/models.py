@@ -146,12 +146,11 @@ class Interest(models.Model):
 
     class Meta:
         ordering = ["organisation", "created"]
+        # No index on matched_at or matched_version: recording a match then updates the row
+        # in place (HOT, migration 0010 leaves room on each page) unless its floor or keys
+        # moved, so a re-match writes no index entries for it. The sweep reads every
+        # interest instead (its OR of four conditions could not use an index well anyway).
         indexes = [
-            # Used by the periodic sweep (Interest.objects.needing_match).
-            models.Index(
-                fields=["is_active", "matched_version", "matched_at"],
-                name="matchmaking_interest_sweep_idx",
-            ),
             # cluster_change: the interests whose top N a changed cluster's
             # best possible score reaches (few, for most clusters).
             models.Index(fields=["match_floor"], name="matchmaking_interest_floor_idx"),
