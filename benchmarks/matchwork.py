@@ -153,7 +153,7 @@ def every_pair_baseline(ids: list[int], *, share: float = 0.01) -> tuple[float, 
     index = matching.load_index()
     clusters, context = index.clusters, index.context
     with transaction.atomic():
-        interests = matching._lock_and_read(sample, None)
+        interests = matching.lock_and_read(sample, None)
     limit = settings.MATCH_TOP_N
     started = time.perf_counter()
     for interest in interests:
@@ -203,7 +203,7 @@ def cluster_edit(*, repeats: int = 3, warm: int = 500) -> ClusterEdit:
     before = MatchRun.objects.filter(trigger=MatchRun.Trigger.FULL).count()
     ids = list(Interest.objects.active().order_by("?").values_list("pk", flat=True)[:warm])
     with transaction.atomic():
-        interests = matching._lock_and_read(sorted(ids), None)
+        interests = matching.lock_and_read(sorted(ids), None)
     seconds, scored = [], 0
     words = ["turbine machining", "software logistics research", "training suppliers"]
     try:

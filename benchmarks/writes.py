@@ -32,7 +32,7 @@ def _rows(ids: list[int], count: int) -> list[tuple[int, engine.Match]]:
     rows: list[tuple[int, engine.Match]] = []
     with transaction.atomic():
         for start in range(0, len(ids), 500):
-            for interest in matching._lock_and_read(ids[start : start + 500], None):
+            for interest in matching.lock_and_read(ids[start : start + 500], None):
                 for match in index.rank(interest.features, limit=settings.MATCH_TOP_N):
                     rows.append((interest.pk, match))
                 if len(rows) >= count:

@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from matchmaking import engine, reach, snapshot, storage
-from matchmaking.matching import StoreResult, _Interest, _lock_and_read, rescore_interests
+from matchmaking.matching import LockedInterest, StoreResult, lock_and_read, rescore_interests
 from matchmaking.models import Interest, Suggestion
 
 # Interests re-scored in full per transaction.
@@ -33,7 +33,7 @@ RESCORE_CHUNK = 500
 
 @dataclass
 class _Entry:
-    interest: _Interest
+    interest: LockedInterest
     match: engine.Match
 
 
@@ -53,7 +53,7 @@ def apply(cluster_id: int) -> list[StoreResult]:
     strongholds = current.index.context.strongholds
     full: list[int] = []
     with transaction.atomic():
-        interests = _lock_and_read(sorted(reached), current.neighbours)
+        interests = lock_and_read(sorted(reached), current.neighbours)
         dismissed = set(
             Suggestion.objects.filter(
                 cluster_id=cluster_id,
@@ -87,7 +87,7 @@ def apply(cluster_id: int) -> list[StoreResult]:
     return sorted(results + _rescore(sorted(full)), key=_by_interest)
 
 
-def _enters(score: int, cluster_id: int, interest: _Interest) -> bool:
+def _enters(score: int, cluster_id: int, interest: LockedInterest) -> bool:
     """Whether a cluster not among the interest's suggestions ranks above its N-th; when the
     N-th's cluster is unknown, a tie counts as entering (the interest is re-scored)."""
     floor = interest.floor

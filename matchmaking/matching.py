@@ -32,6 +32,7 @@ from matchmaking.models import Interest
 from matchmaking.snapshot import candidate_features, load_context, load_index
 
 __all__ = [
+    "LockedInterest",
     "StoreResult",
     "candidate_clusters",
     "candidate_features",
@@ -40,6 +41,7 @@ __all__ = [
     "interest_features",
     "load_context",
     "load_index",
+    "lock_and_read",
     "related_sector_slugs",
     "rescore_interest",
     "rescore_interests",
@@ -146,7 +148,7 @@ def compute_matches(
 
 
 @dataclass
-class _Interest:
+class LockedInterest:
     """One locked interest of a batch, with what scoring and storing it needs."""
 
     pk: int
@@ -159,20 +161,14 @@ class _Interest:
     up_to_date: bool = False
 
 
-def _lock_and_read(
+def lock_and_read(
     interest_ids: list[int], neighbours: dict[str, frozenset[str]] | None
-) -> list[_Interest]:
+) -> list[LockedInterest]:
     """Lock the interests (in id order, so that two batches never deadlock) and read their
-    features: three queries however many interests."""
-    return _read_interests(interest_ids, neighbours, lock=True)
-
-
-def _read_interests(
-    interest_ids: list[int], neighbours: dict[str, frozenset[str]] | None, *, lock: bool
-) -> list[_Interest]:
-    interests = Interest.objects.select_for_update() if lock else Interest.objects.all()
+    features: three queries however many interests. Call inside a transaction."""
     rows = list(
-        interests.filter(pk__in=interest_ids)
+        Interest.objects.select_for_update()
+        .filter(pk__in=interest_ids)
         .order_by("pk")
         .values_list(
             "pk",
@@ -205,7 +201,9 @@ def _read_interests(
     for row in rows:
         pk, organisation_id, is_active, floor, kinds, description, floor_cluster = row[:7]
         version, matched_at, changed_at = row[7:]
-        interest = _Interest(pk, organisation_id, is_active, floor, floor_cluster=floor_cluster)
+        interest = LockedInterest(
+            pk, organisation_id, is_active, floor, floor_cluster=floor_cluster
+        )
         interest.up_to_date = (
             version == engine.ENGINE_VERSION and matched_at is not None and matched_at >= changed_at
         )
@@ -254,7 +252,7 @@ def rescore_interests(
         index = None  # a caller's own context: score against the database instead
     context = context or (index.context if index is not None else load_context())
     with transaction.atomic():
-        interests = _lock_and_read(ids, neighbours)
+        interests = lock_and_read(ids, neighbours)
         active = [interest for interest in interests if interest.is_active]
         not_relevant = storage.not_relevant([interest.pk for interest in active])
         matches = {}
