@@ -24,11 +24,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from matchmaking import engine, reach, snapshot, storage
-from matchmaking.matching import LockedInterest, StoreResult, lock_and_read, rescore_interests
+from matchmaking.matching import (
+    RESCORE_CHUNK,
+    LockedInterest,
+    StoreResult,
+    lock_and_read,
+    rescore_interests,
+)
 from matchmaking.models import Interest, Suggestion
-
-# Interests re-scored in full per transaction.
-RESCORE_CHUNK = 500
 
 
 @dataclass

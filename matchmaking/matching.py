@@ -47,6 +47,9 @@ __all__ = [
     "rescore_interests",
 ]
 
+# Interests scored and stored per transaction (their rows stay locked meanwhile).
+RESCORE_CHUNK = 500
+
 # Without a version token, a batch at least this big reads every published cluster into an
 # index (for that batch only) rather than each interest's candidates.
 INDEX_MIN_BATCH = 20

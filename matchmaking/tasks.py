@@ -12,7 +12,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone
 
 from matchmaking import cluster_change, engine
-from matchmaking.matching import StoreResult, load_context, rescore_interests
+from matchmaking.matching import RESCORE_CHUNK, StoreResult, load_context, rescore_interests
 from matchmaking.models import Interest, MatchRun
 from matchmaking.notifications import send_digests
 
@@ -26,10 +26,6 @@ RETRY = {
     "retry_jitter": True,
     "max_retries": 6,
 }
-
-
-# Interests scored and stored per transaction (their rows stay locked meanwhile).
-STORE_CHUNK = 500
 
 # A message whose worker died while running it is delivered again (settings:
 # CELERY_TASK_REJECT_ON_WORKER_LOST; the broker's visibility timeout when the whole worker
@@ -86,7 +82,7 @@ def run_matching(
 
     def scored() -> Iterator[StoreResult]:
         context = load_context()
-        for chunk in batches(list(interest_ids), STORE_CHUNK):
+        for chunk in batches(list(interest_ids), RESCORE_CHUNK):
             yield from rescore_interests(chunk, context=context)
 
     return _recorded(scored, trigger=trigger, subject=subject, task_id=task_id)
