@@ -10,7 +10,13 @@ from django.core.cache import cache
 from django.core.management import call_command
 
 from matchmaking.models import Interest, MatchRun, Suggestion
-from matchmaking.tasks import MAX_DELIVERIES, match_interest, match_interests, run_matching
+from matchmaking.tasks import (
+    MAX_DELIVERIES,
+    match_interest,
+    match_interests,
+    run_matching,
+    sweep,
+)
 from tests.realservices import wait_for
 from tests.reliability import factories
 
@@ -61,20 +67,46 @@ def test_sigkill_during_a_full_rematch_loses_nothing(
     assert in_flight >= 1
 
     second = workers("w2", env=env)
-    try:
-        wait_for(
-            lambda: not Interest.objects.filter(pk__in=ids, matched_at__isnull=True).exists()
-            and celery_broker.unacked() == 0 and celery_broker.queue_length() == 0,
-            timeout=120, what="every interest matched after the restart",
-        )  # fmt: skip
-    except AssertionError as timeout:
-        waiting = Interest.objects.filter(pk__in=ids, matched_at__isnull=True).count()
+
+    def quiet() -> bool:
+        """Nothing queued and nothing held, seen twice a second apart (a message a worker is
+        fetching is in neither place for a moment)."""
+        if celery_broker.unacked() or celery_broker.queue_length():
+            return False
+        time.sleep(1)
+        return not celery_broker.unacked() and not celery_broker.queue_length()
+
+    def unmatched() -> int:
+        return Interest.objects.filter(pk__in=ids, matched_at__isnull=True).count()
+
+    def fail(timeout: AssertionError, phase: str):
         mutex = celery_broker.client().ttl("unacked_mutex")
         raise AssertionError(
-            f"{timeout}: {waiting} interests unmatched, {celery_broker.unacked()} unacked, "
-            f"{celery_broker.queue_length()} queued, restore mutex ttl {mutex}\n"
-            + second.log.read_text(errors="replace")[-4000:]
+            f"{timeout} ({phase}): {unmatched()} interests unmatched, "
+            f"{celery_broker.unacked()} unacked, {celery_broker.queue_length()} queued, "
+            f"restore mutex ttl {mutex}\n" + second.log.read_text(errors="replace")[-4000:]
         ) from None
+
+    # The messages the killed worker held come back after the visibility timeout.
+    try:
+        wait_for(quiet, timeout=120, what="the queue drained after the restart")
+    except AssertionError as timeout:
+        fail(timeout, "redelivery")
+    redelivered_in = time.monotonic() - killed_at
+    # kombu's Redis transport pops a message (BRPOP) before it records it as unacknowledged:
+    # a worker killed between the two loses that one message. Its interests stay unmatched,
+    # and the sweep (every MATCH_SWEEP_SECONDS in production, run here as beat runs it) is
+    # what finds them.
+    lost_in_fetch = unmatched()
+    assert lost_in_fetch in (0, BATCH), "more than the one message being fetched was lost"
+    sweep.delay()
+    try:
+        wait_for(
+            lambda: not unmatched() and quiet(),
+            timeout=60, what="every interest matched after the sweep",
+        )  # fmt: skip
+    except AssertionError as timeout:
+        fail(timeout, "sweep")
     recovered_in = time.monotonic() - killed_at
 
     report = factories.verify(ids)
@@ -90,12 +122,13 @@ def test_sigkill_during_a_full_rematch_loses_nothing(
     assert interrupted <= in_flight
     assert full_runs.filter(status="running").count() == 0
     done_runs = full_runs.filter(status="done").count()
-    assert done_runs >= batches
+    lost_messages = lost_in_fetch // BATCH
+    assert done_runs >= batches - lost_messages
     redelivered = sum(1 for task_id in sent if deliveries(task_id) > 1)
     # Messages the killed worker held: those it had started run again (counted), the others
     # had only been fetched; all of them were handed out again, as the counts above show.
     assert redelivered <= in_flight
-    assert all(deliveries(task_id) >= 1 for task_id in sent)
+    assert sum(1 for task_id in sent if deliveries(task_id) == 0) == lost_messages
     record(
         interests=INTERESTS,
         batches=batches,
@@ -111,6 +144,8 @@ def test_sigkill_during_a_full_rematch_loses_nothing(
         duplicates=report["duplicates"],
         marks=len(marks),
         marks_kept=kept,
+        lost_in_fetch_found_by_sweep=lost_in_fetch,
+        seconds_from_kill_to_queue_drained=round(redelivered_in, 1),
         seconds_from_kill_to_all_matched=round(recovered_in, 1),
         visibility_timeout=int(VISIBILITY),
     )
