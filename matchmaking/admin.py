@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from matchmaking import services
-from matchmaking.models import Interest, MatchRun, Organisation, Suggestion
+from matchmaking.models import Interest, MatchRun, Organisation, PendingClusterChange, Suggestion
 from matchmaking.views.staff import interested_csv_response
 
 
@@ -199,3 +199,22 @@ class MatchRunAdmin(admin.ModelAdmin):
     @admin.display(description=_("error"))
     def short_error(self, run):
         return run.error[:120]
+
+
+@admin.register(PendingClusterChange)
+class PendingClusterChangeAdmin(admin.ModelAdmin):
+    """Cluster changes whose suggestions are not yet updated: normally empty within seconds;
+    rows that stay mean the workers or the broker are down (the sweep re-sends them)."""
+
+    list_display = ["cluster", "requested_at"]
+    list_select_related = ["cluster"]
+    ordering = ["requested_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

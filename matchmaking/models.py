@@ -267,3 +267,18 @@ class MatchRun(models.Model):
 
     def __str__(self):
         return f"{self.get_trigger_display()} {self.subject} ({self.get_status_display()})"
+
+
+class PendingClusterChange(models.Model):
+    """A cluster changed and the suggestions it alters are not yet updated: written in the
+    transaction that changed the cluster, removed once ``match_for_cluster`` has applied that
+    change. Should the task never arrive (the broker was down, or a worker died while
+    fetching it), the sweep finds the row and enqueues the task again."""
+
+    cluster = models.OneToOneField(
+        Cluster, on_delete=models.CASCADE, primary_key=True, related_name="pending_change"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"cluster {self.cluster_id} changed at {self.requested_at:%Y-%m-%d %H:%M:%S}"

@@ -1,10 +1,24 @@
+from django.utils import timezone
+
 from matchmaking.queue import enqueue_on_commit
 
 
 def rescore_changed_clusters(sender, *, cluster_ids, **kwargs):
-    """An admin changed clusters: enqueue a re-score of the interests each one affects."""
+    """An admin changed clusters: record each change (in the admin's transaction) and enqueue
+    a re-score of the interests it affects once that commits."""
+    from matchmaking.models import PendingClusterChange
     from matchmaking.tasks import match_for_cluster
 
+    now = timezone.now()
+    PendingClusterChange.objects.bulk_create(
+        [
+            PendingClusterChange(cluster_id=cluster_id, requested_at=now)
+            for cluster_id in cluster_ids
+        ],
+        update_conflicts=True,
+        unique_fields=["cluster"],
+        update_fields=["requested_at"],
+    )
     for cluster_id in cluster_ids:
         enqueue_on_commit(match_for_cluster, cluster_id)
 

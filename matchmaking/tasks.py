@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from matchmaking import cluster_change, engine
 from matchmaking.matching import RESCORE_CHUNK, StoreResult, load_context, rescore_interests
-from matchmaking.models import Interest, MatchRun
+from matchmaking.models import Interest, MatchRun, PendingClusterChange
 from matchmaking.notifications import send_digests
 
 logger = logging.getLogger(__name__)
@@ -90,13 +90,19 @@ def run_matching(
 
 def run_cluster_change(cluster_id: int, *, task_id: str | None = None) -> MatchRun:
     """Update the suggestions a changed cluster alters (``cluster_change.apply``), record a
-    MatchRun, send one digest per organisation."""
-    return _recorded(
+    MatchRun, send one digest per organisation; then clear the cluster's pending change,
+    unless it changed again meanwhile (that change has its own task)."""
+    pending = PendingClusterChange.objects.filter(cluster_id=cluster_id)
+    requested_at = pending.values_list("requested_at", flat=True).first()
+    run = _recorded(
         lambda: cluster_change.apply(cluster_id),
         trigger=MatchRun.Trigger.CLUSTER,
         subject=f"cluster {cluster_id}",
         task_id=task_id,
     )
+    if requested_at is not None:
+        pending.filter(requested_at=requested_at).delete()
+    return run
 
 
 def _recorded(
@@ -155,7 +161,9 @@ def batches(ids: list[int], size: int):
 @shared_task(bind=True, **RETRY)
 def sweep(self) -> int:
     """Enqueue every active interest whose suggestions are missing or stale (a registration
-    made while the broker was down, an engine change). Returns how many were enqueued."""
+    made while the broker was down, an engine change), and every cluster change not yet
+    applied (its task was never sent, or was lost). Returns how many interests and clusters
+    were enqueued."""
     begin_delivery(self, trigger=MatchRun.Trigger.SWEEP, subject="sweep")
     ids = list(
         Interest.objects.needing_match(engine.ENGINE_VERSION)
@@ -166,4 +174,11 @@ def sweep(self) -> int:
         match_interests.delay(batch, MatchRun.Trigger.SWEEP)
     if ids:
         logger.info("sweep: %d interests enqueued", len(ids))
-    return len(ids)
+    cluster_ids = list(
+        PendingClusterChange.objects.order_by("requested_at").values_list("cluster_id", flat=True)
+    )
+    for cluster_id in cluster_ids:
+        match_for_cluster.delay(cluster_id)
+    if cluster_ids:
+        logger.info("sweep: %d cluster changes enqueued", len(cluster_ids))
+    return len(ids) + len(cluster_ids)

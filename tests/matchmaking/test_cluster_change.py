@@ -5,6 +5,8 @@ these pin down the cases it may meet rarely: text points bringing a cluster in, 
 floor, the one-row delta leaving the other suggestions untouched, marks kept.
 """
 
+import datetime
+
 import pytest
 from django.test import override_settings
 from django.utils import timezone
@@ -113,3 +115,32 @@ def test_an_interest_edited_since_it_was_matched_is_rescored_in_full():
     assert current(interest) == [(holder.pk, 40), (entering.pk, 44)]
     interest.refresh_from_db()
     assert not interest.is_computing  # matched again, not patched
+
+
+def test_a_change_is_pending_until_applied_and_kept_if_the_cluster_changed_again(monkeypatch):
+    from clusters.models import Cluster
+    from clusters.signals import clusters_changed
+    from matchmaking.models import PendingClusterChange
+    from matchmaking.tasks import run_cluster_change
+
+    cluster = make_cluster(sectors=["s-x"])
+    clusters_changed.send(sender=Cluster, cluster_ids=[cluster.pk])
+    first = PendingClusterChange.objects.get(cluster=cluster).requested_at
+    clusters_changed.send(sender=Cluster, cluster_ids=[cluster.pk])  # once more: still one row
+    assert PendingClusterChange.objects.get(cluster=cluster).requested_at >= first
+
+    run_cluster_change(cluster.pk)
+    assert not PendingClusterChange.objects.exists()
+
+    # Changed again while its task ran: that change has its own task, so its row stays.
+    clusters_changed.send(sender=Cluster, cluster_ids=[cluster.pk])
+    later = timezone.now() + datetime.timedelta(seconds=1)
+    original = cluster_change.apply
+
+    def changed_meanwhile(cluster_id):
+        PendingClusterChange.objects.filter(cluster_id=cluster_id).update(requested_at=later)
+        return original(cluster_id)
+
+    monkeypatch.setattr(cluster_change, "apply", changed_meanwhile)
+    run_cluster_change(cluster.pk)
+    assert PendingClusterChange.objects.get(cluster=cluster).requested_at == later

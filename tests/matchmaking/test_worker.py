@@ -9,7 +9,14 @@ from django.utils import timezone
 from clusters.models import Cluster, Sector, State
 from clusters.signals import clusters_changed
 from matchmaking import engine
-from matchmaking.models import PRIVACY_NOTICE_VERSION, Interest, MatchRun, Organisation, Suggestion
+from matchmaking.models import (
+    PRIVACY_NOTICE_VERSION,
+    Interest,
+    MatchRun,
+    Organisation,
+    PendingClusterChange,
+    Suggestion,
+)
 from matchmaking.queue import enqueue_on_commit
 from matchmaking.tasks import match_interest, sweep
 from tests.realservices import wait_for
@@ -114,3 +121,38 @@ def test_editing_one_cluster_rescores_only_the_interests_it_affects(loaded, work
     assert Interest.objects.get(pk=textile.pk).matched_at == textile_matched_at
     suggestion = Suggestion.objects.get(interest=aerospace, cluster=cluster)
     assert any(r["code"] == "text_overlap" for r in suggestion.reasons)
+    wait_for(
+        lambda: not PendingClusterChange.objects.exists(), timeout=10, what="change cleared"
+    )  # fmt: skip
+
+
+def test_a_cluster_edited_while_redis_is_down_is_applied_by_the_sweep(
+    loaded, worker, celery_broker
+):
+    aerospace = make_interest("aero3", ["aerospace"])
+    save_and_enqueue(aerospace)
+    wait_for(
+        lambda: Interest.objects.filter(pk=aerospace.pk, matched_at__isnull=False).exists(),
+        timeout=60, what="first match",
+    )  # fmt: skip
+    cluster = Cluster.objects.get(name="Cluster Aeroespacial Sonora")
+    assert not any(
+        r["code"] == "text_overlap"
+        for r in Suggestion.objects.get(interest=aerospace, cluster=cluster).reasons
+    )
+
+    celery_broker.stop()
+    with transaction.atomic():  # the admin's save: it succeeds, its task cannot be sent
+        cluster.description = "Aerospace turbine machining in Sonora."
+        cluster.save()
+        clusters_changed.send(sender=Cluster, cluster_ids=[cluster.pk])
+    assert list(PendingClusterChange.objects.values_list("cluster_id", flat=True)) == [cluster.pk]
+
+    celery_broker.start()
+    assert sweep() == 1  # the beat's sweep finds the change and enqueues it
+    wait_for(
+        lambda: not PendingClusterChange.objects.exists(), timeout=90, what="change applied"
+    )  # fmt: skip
+    suggestion = Suggestion.objects.get(interest=aerospace, cluster=cluster)
+    assert any(r["code"] == "text_overlap" for r in suggestion.reasons)
+    assert MatchRun.objects.filter(trigger="cluster", status="done").count() == 1
