@@ -3,6 +3,7 @@ edited."""
 
 import random
 import statistics
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -143,6 +144,60 @@ def rematch(
         peak_mb=peak,
         batch_compute=[(run.finished_at - run.started_at).total_seconds() for run in runs],
     )
+
+
+def writes_alone(ids: list[int], *, batch_size: int | None = None, connections: int = 2) -> float:
+    """Seconds to write a re-match's rows and nothing else: the suggestions now stored,
+    copied aside, upserted back onto themselves (``computed_at`` moved, as a re-match moves
+    it) by raw SQL from ``connections`` threads with their own connections, in the same
+    batches as the re-match, one transaction each. No scoring, no reading of interests, no
+    JSON to parse (the copy holds it as jsonb): a floor under any re-match that stores
+    these rows."""
+    batch_size = batch_size or settings.MATCH_BATCH_SIZE
+    table = Suggestion._meta.db_table
+    columns = [f.column for f in Suggestion._meta.concrete_fields if not f.primary_key]
+    listed = ", ".join(columns)
+    chosen = ", ".join("now()" if c == "computed_at" else c for c in columns)
+    updated = ("score", "reasons", "engine_version", "computed_at", "is_current")
+    sql = (
+        f"INSERT INTO {table} ({listed}) SELECT {chosen} FROM bench_rows "
+        "WHERE interest_id = ANY(%s) ON CONFLICT (interest_id, cluster_id) DO UPDATE SET "
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in updated)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_rows")
+        cursor.execute(f"CREATE UNLOGGED TABLE bench_rows AS SELECT * FROM {table}")
+        cursor.execute("CREATE INDEX ON bench_rows (interest_id)")
+        cursor.execute("ANALYZE bench_rows")
+    chunks = list(batches(ids, batch_size))
+    errors: list[Exception] = []
+
+    def write(share: list[list[int]]) -> None:
+        try:
+            for chunk in share:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")  # as the matching
+                    cursor.execute(sql, [chunk])
+        except Exception as exc:  # noqa: BLE001 - reported below, in the calling thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=write, args=(chunks[number::connections],))
+        for number in range(connections)
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_rows")
+    if errors:
+        raise BenchmarkError(f"writing the rows alone failed: {errors[0]}")
+    return seconds
 
 
 def every_pair_baseline(ids: list[int], *, share: float = 0.01) -> tuple[float, int]:

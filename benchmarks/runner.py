@@ -113,12 +113,21 @@ def _rematch(report: Report, plan, all_ids, counter, state) -> None:
     baseline, sampled = matchwork.every_pair_baseline(all_ids)
     extrapolated = baseline * len(all_ids) / sampled
     speedup = extrapolated / warm.wall
+    writes = matchwork.writes_alone(all_ids, batch_size=warm.batch_size)
+    data.settle()
+    allowed = extrapolated / 100
     report.add(
         Figure("2", f"full re-match, {len(all_ids):,} interests, 2 worker processes",
                secs(warm.wall), goal="<= 120 s", met=warm.wall <= 120),
         Figure("2", "... against scoring every pair in Python", secs(warm.wall),
                floor=f"{secs(extrapolated)} (1% sample: {secs(baseline)}, extrapolated)",
                ratio=times(speedup), goal=">= 100×", met=speedup >= 100),
+        Figure("2", f"... its {warm.suggestions:,} suggestion writes alone (raw SQL, "
+               "2 connections, no scoring)", secs(writes),
+               floor=f"the 100× target allows {secs(allowed)} in all",
+               ratio=f"{writes / allowed:.2f}× of that"),
+        Figure("2", "... the re-match against its writes alone", secs(warm.wall),
+               floor=f"writes alone {secs(writes)}", ratio=times(warm.wall / writes)),
     )  # fmt: skip
 
     few, small, full = runs["few"], runs["small"], runs["all"]
@@ -166,8 +175,15 @@ def _rematch(report: Report, plan, all_ids, counter, state) -> None:
         f"first {plan.small:,} organisations, all interests. Baseline: `engine.score` on every "
         "(interest, published cluster) pair and a sort, features already in memory, no "
         f"storing, one process, on a random 1% ({sampled:,} interests), extrapolated "
-        f"×{len(all_ids) / sampled:.0f}. Peak memory: VmHWM of each worker process at the end "
-        "of its run."
+        f"×{len(all_ids) / sampled:.0f}. Writes alone: after the headline run, its stored "
+        "suggestions copied aside (an unlogged table, reasons already jsonb) and upserted back "
+        "onto themselves (`computed_at` moved) by raw `INSERT … SELECT … ON CONFLICT` from two "
+        f"connections, in the same batches of {warm.batch_size} interests, one transaction "
+        "each: no scoring, no reading of interests, no JSON to parse. Any re-match that stores "
+        "these rows (DESIGN: one row per interest and cluster, with its reasons) takes at least "
+        "this long on this machine, so where it exceeds what the 100× target allows, that "
+        "target cannot be met here. Peak memory: VmHWM of each worker process at the end of "
+        "its run."
     )
 
 

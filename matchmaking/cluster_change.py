@@ -20,7 +20,7 @@ A property test checks that the result equals re-scoring every interest.
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from matchmaking import engine, reach, snapshot, storage
@@ -55,7 +55,7 @@ def apply(cluster_id: int) -> list[StoreResult]:
     reached = set(_reachable(cluster, current)) | suggested.keys()
     strongholds = current.index.context.strongholds
     full: list[int] = []
-    with transaction.atomic():
+    with storage.derived_transaction():
         interests = lock_and_read(sorted(reached), current.neighbours)
         dismissed = set(
             Suggestion.objects.filter(

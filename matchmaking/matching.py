@@ -21,7 +21,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
@@ -254,7 +253,7 @@ def rescore_interests(
     if index is not None and context is not None and context != index.context:
         index = None  # a caller's own context: score against the database instead
     context = context or (index.context if index is not None else load_context())
-    with transaction.atomic():
+    with storage.derived_transaction():
         interests = lock_and_read(ids, neighbours)
         active = [interest for interest in interests if interest.is_active]
         not_relevant = storage.not_relevant([interest.pk for interest in active])

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone
 
-from matchmaking import cluster_change, engine
+from matchmaking import cluster_change, engine, storage
 from matchmaking.matching import RESCORE_CHUNK, StoreResult, load_context, rescore_interests
 from matchmaking.models import Interest, MatchRun, PendingClusterChange
 from matchmaking.notifications import send_digests
@@ -108,7 +108,8 @@ def run_cluster_change(cluster_id: int, *, task_id: str | None = None) -> MatchR
 def _recorded(
     work: Callable[[], Iterable[StoreResult]], *, trigger: str, subject: str, task_id: str | None
 ) -> MatchRun:
-    run = MatchRun.objects.create(trigger=trigger, subject=subject[:200])
+    with storage.derived_transaction():
+        run = MatchRun.objects.create(trigger=trigger, subject=subject[:200])
     if task_id:  # for begin_delivery, should this delivery be interrupted
         cache.set(_task_key(task_id, "run"), run.pk, DELIVERY_MEMORY)
     new_by_organisation: Counter[int] = Counter()
@@ -126,7 +127,8 @@ def _recorded(
         raise
     run.status = MatchRun.Status.DONE
     run.finished_at = timezone.now()
-    run.save()
+    with storage.derived_transaction():
+        run.save()
     return run
 
 
