@@ -6,15 +6,15 @@ Everything listens on 127.0.0.1 only and is stopped by the runner, whatever happ
 import os
 import platform
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from config.loopback import free_port, redis_answers, start_redis, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "benchmarks"
@@ -64,20 +64,10 @@ def ensure_database(url: str) -> None:
 # --- Processes ----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise BenchmarkError(f"timed out after {timeout:.0f}s waiting for {what}")
+    return wait_until(
+        predicate, timeout=timeout, interval=interval, what=what, error=BenchmarkError
+    )
 
 
 def _stop(process: subprocess.Popen | None, *, group: bool = True, timeout: float = 20) -> None:
@@ -127,24 +117,11 @@ class Redis:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
     def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if not binary:
-            raise BenchmarkError("redis-server is not installed (apt-get install redis-server)")
         VAR.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(VAR)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
-        wait_for(self.ping, timeout=10, what="redis-server")
+        self.process = start_redis(self.port, VAR, new_session=True, error=BenchmarkError)
 
     def ping(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
+        return redis_answers(self.port)
 
     def version(self) -> str:
         out = subprocess.run(["redis-server", "--version"], capture_output=True, text=True)

@@ -1,7 +1,8 @@
 import kombu.pools
 import pytest
 
-from tests.realservices import RedisServer, Worker, free_port
+from config.loopback import free_port
+from tests.realservices import RedisServer, Worker
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from config.loopback import free_port
 from tests.matchmaking.conftest import _use_broker
-from tests.realservices import RedisServer, Worker, free_port
+from tests.realservices import RedisServer, Worker
 
 FIGURES = Path(__file__).resolve().parent.parent.parent / "var" / "reliability"
 

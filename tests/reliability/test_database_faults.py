@@ -19,8 +19,9 @@ import time
 import psycopg
 import pytest
 
+from config.loopback import free_port
 from matchmaking.tasks import RETRY, match_interests
-from tests.realservices import ROOT, PostgresCluster, Worker, free_port, wait_for
+from tests.realservices import ROOT, PostgresCluster, Worker, wait_for
 from tests.reliability.conftest import broker
 
 pytestmark = pytest.mark.slow
