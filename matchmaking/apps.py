@@ -6,11 +6,23 @@ class MatchmakingConfig(AppConfig):
     verbose_name = "Matchmaking"
 
     def ready(self):
+        from django.db.models.signals import pre_delete
+
+        from clusters.models import Cluster
         from clusters.signals import clusters_changed, clusters_merging
-        from matchmaking.receivers import move_suggestions_on_merge, rescore_changed_clusters
+        from matchmaking.receivers import (
+            move_suggestions_on_merge,
+            rematch_where_a_deleted_cluster_was_suggested,
+            rescore_changed_clusters,
+        )
 
         clusters_changed.connect(rescore_changed_clusters, dispatch_uid="matchmaking-rescore")
         clusters_merging.connect(move_suggestions_on_merge, dispatch_uid="matchmaking-merge")
+        pre_delete.connect(
+            rematch_where_a_deleted_cluster_was_suggested,
+            sender=Cluster,
+            dispatch_uid="matchmaking-cluster-deleted",
+        )
         self._connect_auth_events()
 
     def _connect_auth_events(self):

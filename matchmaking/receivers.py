@@ -50,3 +50,18 @@ def move_suggestions_on_merge(sender, *, survivor_id, merged_id, **kwargs):
             other.delete()
         row.cluster_id = survivor_id
         row.save(update_fields=["cluster"])
+
+
+def rematch_where_a_deleted_cluster_was_suggested(sender, *, instance, **kwargs):
+    """A cluster is being deleted and its suggestions go with it (cascade): the interests it
+    was suggested to get their top N filled again once the deletion commits."""
+    from matchmaking.models import MatchRun, Suggestion
+    from matchmaking.services import request_rematch
+
+    interest_ids = list(
+        Suggestion.objects.filter(cluster_id=instance.pk, is_current=True)
+        .order_by()
+        .values_list("interest_id", flat=True)
+    )
+    if interest_ids:
+        request_rematch(interest_ids=interest_ids, trigger=MatchRun.Trigger.CLUSTER)

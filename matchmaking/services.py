@@ -22,7 +22,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from clusters.models import Sector, State
-from matchmaking.models import PRIVACY_NOTICE_VERSION, Interest, Organisation, Suggestion
+from matchmaking.models import (
+    PRIVACY_NOTICE_VERSION,
+    Interest,
+    MatchRun,
+    Organisation,
+    Suggestion,
+)
 from matchmaking.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -149,6 +155,17 @@ def _enqueue_match(interest_id: int) -> None:
     enqueue_on_commit(match_interest, interest_id)
 
 
+def _enqueue_matches(interest_ids: list[int], trigger: str) -> None:
+    """One task for one interest, batches (``MATCH_BATCH_SIZE``) for more."""
+    from matchmaking.tasks import batches, match_interests
+
+    if len(interest_ids) == 1:
+        _enqueue_match(interest_ids[0])
+        return
+    for batch in batches(interest_ids, settings.MATCH_BATCH_SIZE):
+        enqueue_on_commit(match_interests, batch, trigger)
+
+
 @transaction.atomic
 def save_interest(
     *,
@@ -193,15 +210,20 @@ def set_interest_active(*, interest: Interest, active: bool) -> Interest:
 
 
 @transaction.atomic
-def request_rematch(*, interest_ids: Iterable[int]) -> int:
-    """Staff asked for a re-score: mark the active ones changed (so the sweep catches up if
-    the broker is down) and enqueue each. Returns how many were enqueued."""
+def request_rematch(
+    *, interest_ids: Iterable[int], trigger: str = MatchRun.Trigger.INTEREST
+) -> int:
+    """Re-score these interests (staff asked, or a cluster they were suggested is being
+    deleted): mark the active ones changed (so the sweep catches up if the broker is down)
+    and enqueue them after the commit. Returns how many were enqueued."""
     ids = list(
-        Interest.objects.active().filter(pk__in=list(interest_ids)).values_list("pk", flat=True)
+        Interest.objects.active()
+        .filter(pk__in=list(interest_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     Interest.objects.filter(pk__in=ids).update(changed_at=timezone.now())
-    for interest_id in ids:
-        _enqueue_match(interest_id)
+    _enqueue_matches(ids, trigger)
     return len(ids)
 
 

@@ -38,7 +38,8 @@ from django.db import connection, transaction
 from clusters.models import Cluster, QualityLabel, Sector, SectorFact, SectorLabel
 from clusters.text import fold
 from matchmaking.countries import COUNTRY_CODES
-from matchmaking.models import PRIVACY_NOTICE_VERSION, Interest, Organisation, Suggestion
+from matchmaking.models import PRIVACY_NOTICE_VERSION, Interest, MatchRun, Organisation, Suggestion
+from matchmaking.services import request_rematch
 
 SLUG_PREFIX = "synthetic-cluster-"
 EMAIL_DOMAIN = "synthetic.invalid"
@@ -414,6 +415,18 @@ def remove() -> dict[str, int]:
     Rows that are not synthetic are never touched."""
     counts = synthetic_counts()
     with transaction.atomic():
+        # Real interests that were suggested synthetic clusters are matched again afterwards
+        # (their top N would otherwise stay short).
+        real_interests = list(
+            Suggestion.objects.filter(
+                cluster__is_synthetic=True,
+                is_current=True,
+                interest__organisation__is_synthetic=False,
+            )
+            .order_by("interest_id")
+            .values_list("interest_id", flat=True)
+            .distinct()
+        )
         # The big tables first, one DELETE each (the ORM would fetch and delete them in
         # batches of 100). A table added later that references these rows makes the
         # transaction fail at commit, never leaves a dangling row.
@@ -437,6 +450,9 @@ def remove() -> dict[str, int]:
         Organisation.objects.filter(is_synthetic=True).delete()
         get_user_model().objects.filter(pk__in=user_ids).delete()
         Cluster.objects.filter(is_synthetic=True).delete()
+        counts["real_interests_rematched"] = request_rematch(
+            interest_ids=real_interests, trigger=MatchRun.Trigger.CLUSTER
+        )
     return counts
 
 

@@ -144,3 +144,26 @@ def test_a_change_is_pending_until_applied_and_kept_if_the_cluster_changed_again
     monkeypatch.setattr(cluster_change, "apply", changed_meanwhile)
     run_cluster_change(cluster.pk)
     assert PendingClusterChange.objects.get(cluster=cluster).requested_at == later
+
+
+def test_a_deleted_cluster_leaves_no_gap_in_the_top_n(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from matchmaking.tasks import match_interest
+    from tests.matchmaking.factories import capture_enqueues
+
+    first = make_cluster(sectors=["s-x"], members=10)
+    second = make_cluster(sectors=["s-x"], members=10)
+    third = make_cluster(sectors=["s-x"])  # ranked third: not suggested while top two stand
+    interest = make_interest(sectors=["s-x"], kinds=())
+    matching.rescore_interests([interest.pk])
+    assert [pk for pk, _score in current(interest)] == [first.pk, second.pk]
+
+    enqueued = capture_enqueues(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        first.delete()  # what the admin's delete does; its suggestions go with it
+
+    assert enqueued == [("matchmaking.tasks.match_interest", (interest.pk,))]
+    assert Interest.objects.get(pk=interest.pk).is_computing
+    match_interest(interest.pk)  # what the worker then runs
+    assert [pk for pk, _score in current(interest)] == [second.pk, third.pk]

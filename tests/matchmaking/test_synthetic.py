@@ -9,7 +9,12 @@ from django.core.management import CommandError, call_command
 from clusters.models import Cluster, QualityLabel, Sector
 from matchmaking.models import Interest, Organisation, Suggestion
 from matchmaking.synthetic import generate, remove
-from tests.matchmaking.factories import make_interest, make_organisation, make_suggestion
+from tests.matchmaking.factories import (
+    capture_enqueues,
+    make_interest,
+    make_organisation,
+    make_suggestion,
+)
 
 
 def snapshot() -> dict:
@@ -133,7 +138,9 @@ def test_synthetic_rows_are_clearly_marked(briefing):
     assert not Cluster.objects.filter(is_synthetic=True).exclude(name__startswith="Synthetic")
 
 
-def test_removal_removes_only_synthetic_rows(briefing):
+def test_removal_removes_only_synthetic_rows(
+    briefing, monkeypatch, django_capture_on_commit_callbacks
+):
     real_cluster = Cluster.objects.filter(is_synthetic=False).order_by("pk").first()
     real_interest = make_interest(make_organisation())
     kept = make_suggestion(real_interest, real_cluster)
@@ -149,8 +156,14 @@ def test_removal_removes_only_synthetic_rows(briefing):
     make_suggestion(real_interest, synthetic_cluster)  # real interest -> synthetic cluster
     make_suggestion(synthetic_interest, real_cluster)  # synthetic interest -> real cluster
 
-    call_command("remove_synthetic", verbosity=0)
+    enqueued = capture_enqueues(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("remove_synthetic", verbosity=0)
 
+    # The real interest lost a suggestion with the synthetic cluster: it is matched again.
+    assert enqueued == [("matchmaking.tasks.match_interest", (real_interest.pk,))]
+    real_interest.refresh_from_db()
+    assert real_interest.changed_at > real_interest.created
     assert {
         "clusters": Cluster.objects.count(),
         "organisations": Organisation.objects.count(),

@@ -11,5 +11,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Removed {counts['clusters']} synthetic clusters, {counts['organisations']} "
             f"synthetic organisations, {counts['interests']} interests and "
-            f"{counts['suggestions']} suggestions."
+            f"{counts['suggestions']} suggestions; {counts['real_interests_rematched']} real "
+            "interests that had synthetic suggestions will be matched again."
         )
