@@ -25,7 +25,7 @@ from clusters.models import (
     SectorStronghold,
     State,
 )
-from clusters.signals import clusters_changed
+from clusters.signals import clusters_changed, sector_rules_changed
 from clusters.staleness import needs_verification
 
 
@@ -318,6 +318,30 @@ class SectorAdmin(admin.ModelAdmin):
     search_fields = ["name_en", "name_es", "slug"]
     filter_horizontal = ["ecosystems"]
     inlines = [SectorStrongholdInline, SectorFactInline]
+
+    def save_model(self, request, obj, form, change):
+        obj._rules_before = scoring_rules(obj) if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        sector = form.instance
+        before = getattr(sector, "_rules_before", None)
+        after = scoring_rules(sector)
+        if before is not None and before != after:
+            sector_rules_changed.send(
+                sender=Sector, sector_slugs=sorted({sector.slug} | before[2] | after[2])
+            )
+
+
+def scoring_rules(sector: Sector) -> tuple[frozenset, frozenset, frozenset]:
+    """What scoring reads of ``sector``: its strongholds' states, its ecosystems, and the
+    sectors sharing one with it."""
+    return (
+        frozenset(sector.strongholds.values_list("state_id", flat=True)),
+        frozenset(sector.ecosystems.values_list("pk", flat=True)),
+        frozenset(Sector.objects.filter(ecosystems__sectors=sector).values_list("slug", flat=True)),
+    )
 
 
 @admin.register(SectorLabel)

@@ -10,3 +10,9 @@ clusters_changed = Signal()
 # survivor, resolving duplicates by its own rules. Rows left behind are moved generically
 # (``clusters.merge``), keeping the survivor's row where a unique constraint would clash.
 clusters_merging = Signal()
+
+# Sent with ``sector_slugs`` after an admin changed what scoring reads of a sector: its
+# strongholds (Table 2) or its ecosystems (which sectors count as related). The slugs are the
+# sector and every sector that shared an ecosystem with it before or after the change: an
+# interest choosing any of them may score differently now.
+sector_rules_changed = Signal()

@@ -9,15 +9,19 @@ class MatchmakingConfig(AppConfig):
         from django.db.models.signals import pre_delete
 
         from clusters.models import Cluster
-        from clusters.signals import clusters_changed, clusters_merging
+        from clusters.signals import clusters_changed, clusters_merging, sector_rules_changed
         from matchmaking.receivers import (
             move_suggestions_on_merge,
+            rematch_interests_in_changed_sectors,
             rematch_where_a_deleted_cluster_was_suggested,
             rescore_changed_clusters,
         )
 
         clusters_changed.connect(rescore_changed_clusters, dispatch_uid="matchmaking-rescore")
         clusters_merging.connect(move_suggestions_on_merge, dispatch_uid="matchmaking-merge")
+        sector_rules_changed.connect(
+            rematch_interests_in_changed_sectors, dispatch_uid="matchmaking-sector-rules"
+        )
         pre_delete.connect(
             rematch_where_a_deleted_cluster_was_suggested,
             sender=Cluster,

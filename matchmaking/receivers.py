@@ -65,3 +65,19 @@ def rematch_where_a_deleted_cluster_was_suggested(sender, *, instance, **kwargs)
     )
     if interest_ids:
         request_rematch(interest_ids=interest_ids, trigger=MatchRun.Trigger.CLUSTER)
+
+
+def rematch_interests_in_changed_sectors(sender, *, sector_slugs, **kwargs):
+    """A sector's strongholds or ecosystems changed: the active interests choosing it, or a
+    sector related to it before or after, are matched again once that commits."""
+    from matchmaking.models import Interest, MatchRun
+    from matchmaking.services import request_rematch
+
+    interest_ids = (
+        Interest.objects.active()
+        .filter(sectors__slug__in=sector_slugs)
+        .order_by()
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    request_rematch(interest_ids=interest_ids, trigger=MatchRun.Trigger.CLUSTER)

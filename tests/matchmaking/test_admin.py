@@ -15,6 +15,7 @@ from tests.matchmaking.factories import (
     make_cluster,
     make_interest,
     make_organisation,
+    make_sector,
     make_state,
     make_suggestion,
     make_user,
@@ -201,3 +202,67 @@ def test_admin_action_exports_the_selected_interested_pairs(client, staff):
     table = rows(response)
     assert table[0] == HEADER
     assert [row[4] for row in table[1:]] == ["Cluster Aeroespacial"]
+
+
+def _sector_form(sector, *, strongholds=(), ecosystems=(), name=None) -> dict:
+    """The Sector admin's change form as a browser posts it: the sector's fields, its
+    ecosystems and its strongholds (the existing ones replaced by ``strongholds``)."""
+    existing = list(sector.strongholds.order_by("pk"))
+    data = {
+        "name_en": name or sector.name_en,
+        "name_es": sector.name_es,
+        "slug": sector.slug,
+        "ecosystems": [ecosystem.pk for ecosystem in ecosystems],
+        "source": sector.source,
+        "strongholds-TOTAL_FORMS": str(len(existing) + len(strongholds)),
+        "strongholds-INITIAL_FORMS": str(len(existing)),
+        "facts-TOTAL_FORMS": "0",
+        "facts-INITIAL_FORMS": "0",
+    }
+    for number, row in enumerate(existing):
+        data |= {
+            f"strongholds-{number}-id": row.pk, f"strongholds-{number}-sector": sector.pk,
+            f"strongholds-{number}-state": row.state_id,
+            f"strongholds-{number}-position": row.position,
+            f"strongholds-{number}-source": row.source, f"strongholds-{number}-DELETE": "on",
+        }  # fmt: skip
+    for number, state in enumerate(strongholds, start=len(existing)):
+        data |= {
+            f"strongholds-{number}-sector": sector.pk, f"strongholds-{number}-state": state.pk,
+            f"strongholds-{number}-position": number + 1,
+            f"strongholds-{number}-source": "Table 2",
+        }  # fmt: skip
+    return data
+
+
+def test_a_sector_stronghold_edit_rematches_the_interests_it_touches(
+    client, staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    from clusters.models import Ecosystem
+
+    aerospace = make_sector("aerospace")
+    mobility = Ecosystem.objects.create(slug="mobility", name="Mobility")
+    make_sector("automotive").ecosystems.add(mobility)
+    chosen = make_interest(sectors=["aerospace"])
+    related = make_interest(sectors=["automotive"])  # aerospace joins its ecosystem below
+    make_interest(sectors=["textile"])  # elsewhere: not touched
+    make_interest(sectors=["aerospace"], is_active=False)  # paused: not scored
+    url = reverse("admin:clusters_sector_change", args=[aerospace.pk])
+
+    enqueued = capture_enqueues(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, _sector_form(aerospace, name="Aerospace (renamed)"))
+    assert response.status_code == 302
+    assert enqueued == []  # a new name scores nothing differently
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url, _sector_form(aerospace, strongholds=[make_state()], ecosystems=[mobility])
+        )
+    assert response.status_code == 302
+    assert list(aerospace.strongholds.values_list("state__code", flat=True)) == ["MX-NLE"]
+    assert enqueued == [
+        ("matchmaking.tasks.match_interests", ([chosen.pk, related.pk], MatchRun.Trigger.CLUSTER))
+    ]
+    computing = [i.pk for i in Interest.objects.order_by("pk") if i.is_computing]
+    assert computing == [chosen.pk, related.pk]  # not the textile one, nor the paused one
