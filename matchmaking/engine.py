@@ -138,8 +138,19 @@ class ClusterFeatures:
     @cached_property
     def fixed_points(self) -> int:
         """Points that do not depend on the interest: best valid label and known size."""
-        label = max(map(_label_points, self.valid_labels), default=0)
-        return label + (WEIGHTS.size_known if self.has_size else 0)
+        return sum(reason.points for reason in self.fixed_reasons)
+
+    @cached_property
+    def fixed_reasons(self) -> tuple[Reason, ...]:
+        """The reasons that do not depend on the interest: best valid label, known size."""
+        found = []
+        if self.valid_labels:
+            best = max(self.valid_labels, key=_label_points)
+            if points := _label_points(best):
+                found.append(_reason(Code.LABEL, (("level", best),), points))
+        if self.has_size:
+            found.append(_reason(Code.SIZE_KNOWN, (), WEIGHTS.size_known))
+        return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -432,6 +443,14 @@ _KIND_ORDER = tuple(kind.value for kind in Kind)
 _reason = lru_cache(maxsize=1 << 14)(Reason)
 
 
+@lru_cache(maxsize=64)  # at most one per set of kinds
+def _kind_reason(kinds: frozenset[str]) -> Reason | None:
+    fitting = [kind for kind in _KIND_ORDER if kind in kinds]
+    if not fitting:
+        return None
+    return _reason(Code.KIND_FIT, (("kind", ",".join(fitting)),), WEIGHTS.kind_fit)
+
+
 def _reason_order(reason: Reason) -> tuple[int, str]:
     return (-reason.points, reason.code)
 
@@ -463,13 +482,7 @@ def _score(
             params = (("sector", _join(strong)), ("state", state))
             reasons.append(_reason(Code.STRONGHOLD, params, w.stronghold))
 
-    if cluster.valid_labels:
-        best = max(cluster.valid_labels, key=_label_points)
-        if points := _label_points(best):
-            reasons.append(_reason(Code.LABEL, (("level", best),), points))
-
-    if cluster.has_size:
-        reasons.append(_reason(Code.SIZE_KNOWN, (), w.size_known))
+    reasons += cluster.fixed_reasons  # best valid label, known size
 
     if description_terms:
         common = description_terms & cluster.folded_terms
@@ -479,10 +492,9 @@ def _score(
             reasons.append(_reason(Code.TEXT_OVERLAP, (("terms", ",".join(shown)),), points))
 
     if interest.kinds:
-        fitting = cluster.fitting_kinds
-        kinds = [k for k in _KIND_ORDER if k in fitting and k in interest.kinds]
-        if kinds:
-            reasons.append(_reason(Code.KIND_FIT, (("kind", ",".join(kinds)),), w.kind_fit))
+        kind_reason = _kind_reason(interest.kinds & cluster.fitting_kinds)
+        if kind_reason is not None:
+            reasons.append(kind_reason)
 
     reasons.sort(key=_reason_order)
     total = min(100, sum(r.points for r in reasons))
