@@ -259,23 +259,7 @@ def _store_postgresql(
 def set_floors(floors: dict[int, tuple[int | None, int | None]]) -> None:
     """interest id -> (floor, its cluster): after a change of one suggestion, the rest of
     the interest's top N as it was matched."""
-    if not floors:
-        return
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {Interest._meta.db_table} AS interest "
-                "SET match_floor = new.floor, match_floor_cluster = new.last "
-                "FROM unnest(%s::bigint[], %s::integer[], %s::bigint[]) AS new(id, floor, last) "
-                "WHERE interest.id = new.id",
-                [list(floors), *map(list, zip(*floors.values(), strict=True))],
-            )
-        return
-    interests = [
-        Interest(pk=pk, match_floor=floor, match_floor_cluster=last)
-        for pk, (floor, last) in floors.items()
-    ]
-    Interest.objects.bulk_update(interests, ["match_floor", "match_floor_cluster"])
+    _update_interests(floors)
 
 
 def mark_matched(
@@ -293,40 +277,52 @@ def mark_matched(
         pk: (found[-1].score, found[-1].cluster_id) if len(found) >= top else (None, None)
         for pk, found in matches.items()
     }
+    _update_interests(floors, matched_at=now, keys=keys)
+
+
+def _update_interests(
+    floors: dict[int, tuple[int | None, int | None]],
+    *,
+    matched_at: datetime | None = None,
+    keys: dict[int, list[str]] | None = None,
+) -> None:
+    """Write each interest's floor and the cluster holding it; with ``matched_at``, also
+    its match record (when, by which engine, its match keys). One statement on PostgreSQL."""
     if not floors:
         return
+    matched = matched_at is not None
+    keys_of = [(keys or {}).get(pk, []) for pk in floors]
     if connection.vendor == "postgresql":
+        sets = ["match_floor = new.floor", "match_floor_cluster = new.last"]
+        source = (
+            "unnest(%s::bigint[], %s::integer[], %s::bigint[]) WITH ORDINALITY "
+            "AS new(id, floor, last, position)"
+        )
+        params: list = [list(floors), *map(list, zip(*floors.values(), strict=True))]
+        if matched:
+            sets = ["matched_at = %s", "matched_version = %s", *sets, "match_keys = k.keys"]
+            source += (
+                " JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS k(keys, position) "
+                "USING (position)"
+            )
+            params = [matched_at, engine.ENGINE_VERSION, *params, json.dumps(keys_of)]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {Interest._meta.db_table} AS interest "
-                "SET matched_at = %s, matched_version = %s, match_floor = new.floor, "
-                "match_floor_cluster = new.last, match_keys = k.keys "
-                "FROM unnest(%s::bigint[], %s::integer[], %s::bigint[]) WITH ORDINALITY "
-                "AS new(id, floor, last, position) "
-                "JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS k(keys, position) "
-                "USING (position) WHERE interest.id = new.id",
-                [
-                    now,
-                    engine.ENGINE_VERSION,
-                    list(floors),
-                    [floor for floor, _last in floors.values()],
-                    [last for _floor, last in floors.values()],
-                    json.dumps([keys.get(pk, []) for pk in floors]),
-                ],
+                f"UPDATE {Interest._meta.db_table} AS interest SET {', '.join(sets)} "
+                f"FROM {source} WHERE interest.id = new.id",
+                params,
             )
         return
-    interests = [
-        Interest(
-            pk=pk,
-            matched_at=now,
-            matched_version=engine.ENGINE_VERSION,
-            match_floor=floor,
-            match_floor_cluster=last,
-            match_keys=keys.get(pk, []),
-        )
-        for pk, (floor, last) in floors.items()
-    ]
-    Interest.objects.bulk_update(interests, _MATCHED, batch_size=500)
+    interests = []
+    for (pk, (floor, last)), interest_keys in zip(floors.items(), keys_of, strict=True):
+        interest = Interest(pk=pk, match_floor=floor, match_floor_cluster=last)
+        if matched:
+            interest.matched_at = matched_at
+            interest.matched_version = engine.ENGINE_VERSION
+            interest.match_keys = interest_keys
+        interests.append(interest)
+    fields = _MATCHED if matched else ["match_floor", "match_floor_cluster"]
+    Interest.objects.bulk_update(interests, fields, batch_size=500)
 
 
 _MATCHED = ["matched_at", "matched_version", "match_floor", "match_floor_cluster", "match_keys"]
