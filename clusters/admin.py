@@ -3,6 +3,7 @@
 import functools
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.urls import path
@@ -25,7 +26,7 @@ from clusters.models import (
     SectorStronghold,
     State,
 )
-from clusters.signals import clusters_changed, sector_rules_changed
+from clusters.signals import clusters_changed, clusters_deleting, sector_rules_changed
 from clusters.staleness import needs_verification
 
 
@@ -220,8 +221,15 @@ class ClusterAdmin(admin.ModelAdmin):
         clusters_changed.send(sender=Cluster, cluster_ids=[cluster.pk])
 
     def delete_model(self, request, obj):
-        # Suggestions of a deleted cluster go with it (cascade); nothing to re-score.
-        super().delete_model(request, obj)
+        with transaction.atomic():
+            clusters_deleting.send(sender=Cluster, cluster_ids=[obj.pk])
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            ids = list(queryset.values_list("pk", flat=True))
+            clusters_deleting.send(sender=Cluster, cluster_ids=ids)
+            super().delete_queryset(request, queryset)
 
     def _update_with_history(self, request, queryset, comment: str, **values) -> list[int]:
         ids = list(queryset.values_list("pk", flat=True))

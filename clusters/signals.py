@@ -5,6 +5,10 @@ from django.dispatch import Signal
 # Sent with ``cluster_ids`` after an admin changed, published or unpublished clusters.
 clusters_changed = Signal()
 
+# Sent with ``cluster_ids`` inside the admin's delete transaction, before those clusters and
+# everything that cascades from them (their suggestions among it) are deleted.
+clusters_deleting = Signal()
+
 # Sent with ``survivor_id`` and ``merged_id`` inside the merge transaction, before the merged
 # record is deleted: a receiver moves its own rows that point to the merged cluster onto the
 # survivor, resolving duplicates by its own rules. Rows left behind are moved generically

@@ -6,14 +6,16 @@ class MatchmakingConfig(AppConfig):
     verbose_name = "Matchmaking"
 
     def ready(self):
-        from django.db.models.signals import pre_delete
-
-        from clusters.models import Cluster
-        from clusters.signals import clusters_changed, clusters_merging, sector_rules_changed
+        from clusters.signals import (
+            clusters_changed,
+            clusters_deleting,
+            clusters_merging,
+            sector_rules_changed,
+        )
         from matchmaking.receivers import (
             move_suggestions_on_merge,
             rematch_interests_in_changed_sectors,
-            rematch_where_a_deleted_cluster_was_suggested,
+            rematch_where_deleted_clusters_were_suggested,
             rescore_changed_clusters,
         )
 
@@ -22,10 +24,8 @@ class MatchmakingConfig(AppConfig):
         sector_rules_changed.connect(
             rematch_interests_in_changed_sectors, dispatch_uid="matchmaking-sector-rules"
         )
-        pre_delete.connect(
-            rematch_where_a_deleted_cluster_was_suggested,
-            sender=Cluster,
-            dispatch_uid="matchmaking-cluster-deleted",
+        clusters_deleting.connect(
+            rematch_where_deleted_clusters_were_suggested, dispatch_uid="matchmaking-deleting"
         )
         self._connect_auth_events()
 

@@ -52,19 +52,19 @@ def move_suggestions_on_merge(sender, *, survivor_id, merged_id, **kwargs):
         row.save(update_fields=["cluster"])
 
 
-def rematch_where_a_deleted_cluster_was_suggested(sender, *, instance, **kwargs):
-    """A cluster is being deleted and its suggestions go with it (cascade): the interests it
-    was suggested to get their top N filled again once the deletion commits."""
+def rematch_where_deleted_clusters_were_suggested(sender, *, cluster_ids, **kwargs):
+    """Clusters are being deleted and their suggestions go with them (cascade): the
+    interests they were suggested to get their top N filled again once that commits."""
     from matchmaking.models import MatchRun, Suggestion
     from matchmaking.services import request_rematch
 
-    interest_ids = list(
-        Suggestion.objects.filter(cluster_id=instance.pk, is_current=True)
+    interest_ids = (
+        Suggestion.objects.filter(cluster_id__in=cluster_ids, is_current=True)
         .order_by()
         .values_list("interest_id", flat=True)
+        .distinct()
     )
-    if interest_ids:
-        request_rematch(interest_ids=interest_ids, trigger=MatchRun.Trigger.CLUSTER)
+    request_rematch(interest_ids=interest_ids, trigger=MatchRun.Trigger.CLUSTER)
 
 
 def rematch_interests_in_changed_sectors(sender, *, sector_slugs, **kwargs):

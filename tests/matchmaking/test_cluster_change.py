@@ -146,9 +146,12 @@ def test_a_change_is_pending_until_applied_and_kept_if_the_cluster_changed_again
     assert PendingClusterChange.objects.get(cluster=cluster).requested_at == later
 
 
+@pytest.mark.parametrize("how", ["delete page", "bulk action"])
 def test_a_deleted_cluster_leaves_no_gap_in_the_top_n(
-    monkeypatch, django_capture_on_commit_callbacks
+    how, admin_client, monkeypatch, django_capture_on_commit_callbacks
 ):
+    from django.urls import reverse
+
     from matchmaking.tasks import match_interest
     from tests.matchmaking.factories import capture_enqueues
 
@@ -160,8 +163,17 @@ def test_a_deleted_cluster_leaves_no_gap_in_the_top_n(
     assert [pk for pk, _score in current(interest)] == [first.pk, second.pk]
 
     enqueued = capture_enqueues(monkeypatch)
-    with django_capture_on_commit_callbacks(execute=True):
-        first.delete()  # what the admin's delete does; its suggestions go with it
+    with django_capture_on_commit_callbacks(execute=True):  # its suggestions go with it
+        if how == "delete page":
+            url = reverse("admin:clusters_cluster_delete", args=[first.pk])
+            response = admin_client.post(url, {"post": "yes"})
+        else:
+            response = admin_client.post(
+                reverse("admin:clusters_cluster_changelist"),
+                {"action": "delete_selected", "_selected_action": [first.pk], "post": "yes"},
+            )
+    assert response.status_code == 302
+    assert not type(first).objects.filter(pk=first.pk).exists()
 
     assert enqueued == [("matchmaking.tasks.match_interest", (interest.pk,))]
     assert Interest.objects.get(pk=interest.pk).is_computing
