@@ -17,16 +17,9 @@ from clusters.models import (
     Cluster,
     ClusterName,
     ClusterRevision,
-    Ecosystem,
-    Programme,
     QualityLabel,
-    Sector,
-    SectorFact,
-    SectorLabel,
-    SectorStronghold,
-    State,
 )
-from clusters.signals import clusters_changed, clusters_deleting, sector_rules_changed
+from clusters.signals import clusters_changed, clusters_deleting
 from clusters.staleness import needs_verification
 
 
@@ -302,70 +295,5 @@ class ClusterAdmin(admin.ModelAdmin):
         return redirect(admin_views.merge_url(ids))
 
 
-@admin.register(State)
-class StateAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "briefing_name"]
-    search_fields = ["code", "name", "briefing_name"]
-
-
-class SectorStrongholdInline(admin.TabularInline):
-    model = SectorStronghold
-    extra = 0
-    autocomplete_fields = ["state"]
-
-
-class SectorFactInline(admin.StackedInline):
-    model = SectorFact
-    extra = 0
-
-
-@admin.register(Sector)
-class SectorAdmin(admin.ModelAdmin):
-    list_display = ["name_en", "name_es", "slug", "is_promexico_priority"]
-    list_filter = ["is_promexico_priority", "ecosystems"]
-    search_fields = ["name_en", "name_es", "slug"]
-    filter_horizontal = ["ecosystems"]
-    inlines = [SectorStrongholdInline, SectorFactInline]
-
-    def save_model(self, request, obj, form, change):
-        obj._rules_before = scoring_rules(obj) if change else None
-        super().save_model(request, obj, form, change)
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        sector = form.instance
-        before = getattr(sector, "_rules_before", None)
-        after = scoring_rules(sector)
-        if before is not None and before != after:
-            sector_rules_changed.send(
-                sender=Sector, sector_slugs=sorted({sector.slug} | before[2] | after[2])
-            )
-
-
-def scoring_rules(sector: Sector) -> tuple[frozenset, frozenset, frozenset]:
-    """What scoring reads of ``sector``: its strongholds' states, its ecosystems, and the
-    sectors sharing one with it."""
-    return (
-        frozenset(sector.strongholds.values_list("state_id", flat=True)),
-        frozenset(sector.ecosystems.values_list("pk", flat=True)),
-        frozenset(Sector.objects.filter(ecosystems__sectors=sector).values_list("slug", flat=True)),
-    )
-
-
-@admin.register(SectorLabel)
-class SectorLabelAdmin(admin.ModelAdmin):
-    list_display = ["label", "source"]
-    search_fields = ["label"]
-    filter_horizontal = ["sectors"]
-
-
-@admin.register(Ecosystem)
-class EcosystemAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
-    search_fields = ["name"]
-
-
-@admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
-    list_display = ["name", "relation", "field", "website"]
-    search_fields = ["name", "field"]
+# The taxonomy's admins (states, sectors, labels, ecosystems, programmes) register there.
+from clusters import admin_taxonomy  # noqa: E402, F401
