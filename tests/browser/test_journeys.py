@@ -198,6 +198,33 @@ def test_sme_signs_up_verifies_adds_an_interest_and_marks_suggestions(
     expect(dismissed_section.get_by_role("link", name=dismissed)).to_be_visible()
 
 
+def test_a_marked_suggestion_far_down_the_dashboard_stays_in_sight_with_its_confirmation(
+    page, briefing_loaded
+):
+    organisation = make_organisation("ops@aerotech-toulouse.example.eu")
+    interest = make_interest(organisation, sectors=["aerospace"], states=["MX-BCN"])
+    rescore_interest(interest.pk)
+    page.set_viewport_size({"width": 1280, "height": 500})  # the last card is below the fold
+    log_in(page, "ops@aerotech-toulouse.example.eu")
+    last = page.locator("li.suggestion").last
+    name = last.get_by_role("heading", level=3).inner_text()
+    expect(last).not_to_be_in_viewport()
+
+    last.get_by_role("button", name=f"Interested in {name}", exact=True).click()
+
+    # The page opens scrolled to the card, and the confirmation is in sight above it.
+    card = page.locator("li.suggestion").filter(
+        has=page.get_by_role("heading", name=name, exact=True)
+    )
+    expect(card.get_by_text("You are interested")).to_be_in_viewport()
+    confirmation = page.get_by_role("status").filter(has_text=f"Marked “{name}” interesting")
+    expect(confirmation).to_be_in_viewport()
+    assert page.evaluate("window.scrollY") > 0
+    box, heading = confirmation.bounding_box(), card.get_by_role("heading", level=3).bounding_box()
+    assert box["y"] + box["height"] <= heading["y"]  # it does not cover the card's name
+    screenshot(page, "journey2-5-marked-far-down")
+
+
 # --- 3. An admin ---------------------------------------------------------------------------
 
 FURNITURE_CLUSTER = "Cluster Mueblero Baja California (AFAMBAC)"
