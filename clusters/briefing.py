@@ -63,6 +63,13 @@ class LoadReport:
     updated: int = 0
     unchanged: int = 0
     skipped_curated: list[str] = field(default_factory=list)
+    # Sectors' strongholds (Table 2) or ecosystems differ from what they were before the load.
+    rules_changed: bool = False
+
+    @property
+    def changes_matching(self) -> bool:
+        """Whether suggestions computed before the load may differ from what it gives."""
+        return bool(self.created or self.updated or self.rules_changed)
 
     def __str__(self):
         text = (
@@ -70,6 +77,8 @@ class LoadReport:
         )
         if self.skipped_curated:
             text += f", {len(self.skipped_curated)} curated left alone (use --force to overwrite)"
+        if self.rules_changed:
+            text += "; sector strongholds or ecosystems changed"
         return text
 
 
@@ -181,13 +190,23 @@ def _check_expected_counts(data) -> None:
 
 @transaction.atomic
 def load_briefing(data: dict, *, force: bool = False) -> LoadReport:
+    rules_before = _scoring_rules()
     _load_states(data["states"])
     _load_taxonomy(data["ecosystems"], data["sectors"], data["sector_labels"])
     report = _load_clusters(data["clusters"], force=force)
     _load_strongholds(data["strongholds"])
     _load_facts(data.get("facts", []))
     _load_programmes(data.get("programmes", []))
+    report.rules_changed = _scoring_rules() != rules_before
     return report
+
+
+def _scoring_rules() -> tuple[frozenset, frozenset]:
+    """What scoring reads of the taxonomy: (sector, state) strongholds, (sector, ecosystem)."""
+    return (
+        frozenset(SectorStronghold.objects.values_list("sector__slug", "state__code")),
+        frozenset(Sector.ecosystems.through.objects.values_list("sector__slug", "ecosystem__slug")),
+    )
 
 
 def _load_states(rows) -> None:

@@ -1,5 +1,6 @@
 """What load_briefing stores agrees with the briefing itself (counts and a sample of rows)."""
 
+import io
 import json
 import re
 from pathlib import Path
@@ -198,6 +199,28 @@ def test_curated_profile_survives_reload_unless_forced(briefing):
     cluster.refresh_from_db()
     assert cluster.description.startswith("This cluster is a non-profit organisation")
     assert not cluster.is_curated
+
+
+def _load(*args) -> str:
+    out = io.StringIO()
+    call_command("load_briefing", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_a_load_that_changes_what_matching_reads_says_to_rematch(briefing):
+    assert "rematch" not in _load()  # nothing changed
+
+    SectorStronghold.objects.filter(sector__slug="aerospace").first().delete()
+    output = _load()
+    assert "0 created, 0 updated" in output
+    assert "sector strongholds or ecosystems changed" in output
+    assert "run `python manage.py rematch`" in output
+
+    Cluster.objects.filter(acronym="CLAUGTO").update(description="Edited.")
+    output = _load()
+    assert "1 updated" in output
+    assert "run `python manage.py rematch`" in output
+    assert "rematch" not in _load()
 
 
 def _write(tmp_path, data) -> Path:

@@ -22,3 +22,8 @@ class Command(BaseCommand):
         except BriefingError as exc:
             raise CommandError(f"load_briefing: {exc}; nothing was changed") from exc
         self.stdout.write(f"Briefing loaded from {file}: {report}")
+        if report.changes_matching:
+            self.stdout.write(
+                "Suggestions stored before this load do not reflect it: if interests were "
+                "matched already, run `python manage.py rematch`."
+            )
