@@ -43,16 +43,18 @@ class KeptWhileInUse:
         return deleted, counts, perms_needed, protected
 
 
+CHOSEN_BY_INTERESTS = ngettext_lazy(
+    "chosen by %(count)d interest", "chosen by %(count)d interests", "count"
+)
+
+
 @admin.register(State)
 class StateAdmin(KeptWhileInUse, admin.ModelAdmin):
     list_display = ["code", "name", "briefing_name"]
     search_fields = ["code", "name", "briefing_name"]
     # Its clusters keep it by their PROTECT foreign key; its strongholds are Table 2's.
     in_use_by = (
-        (
-            "interests",
-            ngettext_lazy("chosen by %(count)d interest", "chosen by %(count)d interests", "count"),
-        ),
+        ("interests", CHOSEN_BY_INTERESTS),
         (
             "strongholds",
             ngettext_lazy(
@@ -83,10 +85,7 @@ class SectorAdmin(KeptWhileInUse, admin.ModelAdmin):
     filter_horizontal = ["ecosystems"]
     inlines = [SectorStrongholdInline, SectorFactInline]
     in_use_by = (
-        (
-            "interests",
-            ngettext_lazy("chosen by %(count)d interest", "chosen by %(count)d interests", "count"),
-        ),
+        ("interests", CHOSEN_BY_INTERESTS),
         (
             "clusters",
             ngettext_lazy("in %(count)d cluster profile", "in %(count)d cluster profiles", "count"),
