@@ -190,19 +190,20 @@ def _check_expected_counts(data) -> None:
 
 @transaction.atomic
 def load_briefing(data: dict, *, force: bool = False) -> LoadReport:
-    rules_before = _scoring_rules()
+    rules_before = _strongholds_and_ecosystems()
     _load_states(data["states"])
     _load_taxonomy(data["ecosystems"], data["sectors"], data["sector_labels"])
     report = _load_clusters(data["clusters"], force=force)
     _load_strongholds(data["strongholds"])
     _load_facts(data.get("facts", []))
     _load_programmes(data.get("programmes", []))
-    report.rules_changed = _scoring_rules() != rules_before
+    report.rules_changed = _strongholds_and_ecosystems() != rules_before
     return report
 
 
-def _scoring_rules() -> tuple[frozenset, frozenset]:
-    """What scoring reads of the taxonomy: (sector, state) strongholds, (sector, ecosystem)."""
+def _strongholds_and_ecosystems() -> tuple[frozenset, frozenset]:
+    """Every (sector, state) stronghold and (sector, ecosystem) pair: what scoring reads of
+    the taxonomy (``clusters.admin_taxonomy.scoring_rules`` is the same for one sector)."""
     return (
         frozenset(SectorStronghold.objects.values_list("sector__slug", "state__code")),
         frozenset(Sector.ecosystems.through.objects.values_list("sector__slug", "ecosystem__slug")),
