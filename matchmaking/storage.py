@@ -118,7 +118,7 @@ def _store_portable(
 
 
 _UPDATED = ["score", "reasons", "engine_version", "computed_at", "is_current"]
-_COLUMNS = ["interest", "cluster", "status", *_UPDATED]
+_COLUMNS = ["interest", "cluster", "status", "created", *_UPDATED]
 
 
 @lru_cache(maxsize=1 << 13)
@@ -178,7 +178,9 @@ def _store_postgresql(
     reasons) joined by position; the upsert, the delete of the unmarked leftovers (the
     suggestions of ``interest_ids`` that are not among the rows, and those ``dropped``), the
     update of the marked ones, and the count of new suggestions per interest all see the
-    same snapshot. Columns the matching does not set get their model default."""
+    same snapshot. A suggestion is new when the upsert inserted it: only an insert sets
+    ``created`` (to ``now``, this call's own time). Columns the matching does not set get
+    their model default."""
     given = {
         "interest": "incoming.interest_id",
         "cluster": "incoming.cluster_id",
@@ -228,18 +230,14 @@ def _store_postgresql(
             INSERT INTO {table} ({", ".join(columns)})
             SELECT {", ".join(values)} FROM incoming
             ON CONFLICT ({column["interest"]}, {column["cluster"]}) DO UPDATE SET {updates}
+            RETURNING {column["interest"]} AS interest_id, {column["created"]} = %(now)s AS inserted
         ), gone AS (
             DELETE FROM {table} AS s WHERE {elsewhere} AND s.{column["status"]} = %(new)s
         ), stale AS (
             UPDATE {table} AS s SET {column["is_current"]} = false
             WHERE {elsewhere} AND s.{column["is_current"]} AND s.{column["status"]} <> %(new)s
         )
-        SELECT incoming.interest_id, count(*) FROM incoming
-        WHERE NOT EXISTS (
-            SELECT 1 FROM {table} AS s WHERE s.{column["interest"]} = incoming.interest_id
-            AND s.{column["cluster"]} = incoming.cluster_id
-        )
-        GROUP BY incoming.interest_id
+        SELECT interest_id, count(*) FROM upserted WHERE inserted GROUP BY interest_id
     """
     params.update(
         interests=[interest_id for interest_id, _match in rows],
