@@ -5,6 +5,7 @@ import random
 import statistics
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from benchmarks.env import BenchmarkError, Workers, wait_for
+from benchmarks.tasks import rank_only
 from clusters.models import Cluster
 from matchmaking import engine, matching
 from matchmaking.models import Interest, MatchRun, Suggestion
@@ -198,6 +200,32 @@ def writes_alone(ids: list[int], *, batch_size: int | None = None, connections: 
     if errors:
         raise BenchmarkError(f"writing the rows alone failed: {errors[0]}")
     return seconds
+
+
+def ranking_alone(ids: list[int], *, counter, batch_size: int | None = None) -> float:
+    """Seconds for the re-match's batches to do everything before writing (``rank_only``:
+    lock and read the interests, rank them with their top N's reasons), sent through Redis
+    to two fresh worker processes as the re-match sends them, each batch rolled back: the
+    other floor under the re-match, beside ``writes_alone``."""
+    batch_size = batch_size or settings.MATCH_BATCH_SIZE
+    chunks = list(batches(ids, batch_size))
+    key = f"rank-only:{uuid.uuid4().hex}"
+    workers = Workers(concurrency=2, name="rank-only")
+    workers.start()
+    try:
+        counter.ping()
+        started = time.perf_counter()
+        for chunk in chunks:
+            rank_only.delay(chunk, key)
+        ended = wait_for(
+            lambda: counter.value(key) >= len(chunks) and time.perf_counter(),
+            timeout=900,
+            what=f"ranking {len(ids)} interests alone",
+            interval=0.05,
+        )
+    finally:
+        workers.stop()
+    return ended - started
 
 
 def every_pair_baseline(ids: list[int], *, share: float = 0.01) -> tuple[float, int]:

@@ -1,9 +1,13 @@
-"""A small task for the queue benchmark: it only counts itself in Redis."""
+"""Tasks of the benchmarks alone: a small one for the queue, and a re-match batch that
+writes nothing."""
 
 import os
 
 import redis
 from celery import shared_task
+from django.db import transaction
+
+from matchmaking import matching, snapshot
 
 _client = None
 
@@ -17,4 +21,18 @@ def counter() -> redis.Redis:
 
 @shared_task(acks_late=False, ignore_result=True)
 def noop(key: str) -> None:
+    counter().incr(key)
+
+
+@shared_task(acks_late=False, ignore_result=True)
+def rank_only(interest_ids: list[int], key: str) -> None:
+    """What ``match_interests`` does for a batch before it writes anything: lock and read
+    the interests, rank each against the worker's index (the top N's reasons built). Then
+    roll back, and count the batch done in Redis."""
+    current = snapshot.current(build=True)
+    with transaction.atomic():
+        interests = matching.lock_and_read(interest_ids, current.neighbours)
+        active = [interest for interest in interests if interest.is_active]
+        matching.rank_batch(active, index=current.index, context=current.index.context)
+        transaction.set_rollback(True)
     counter().incr(key)

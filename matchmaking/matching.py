@@ -41,6 +41,7 @@ __all__ = [
     "load_context",
     "load_index",
     "lock_and_read",
+    "rank_batch",
     "related_sector_slugs",
     "rescore_interest",
     "rescore_interests",
@@ -222,6 +223,26 @@ def lock_and_read(
     return found
 
 
+def rank_batch(
+    active: list[LockedInterest], *, index: ClusterIndex | None, context: engine.Context
+) -> dict[int, list[engine.Match]]:
+    """interest id -> the best matches of each of ``active`` (read by ``lock_and_read``),
+    with their reasons, its organisation's "not relevant" clusters left out: from ``index``,
+    else by the database's sector index."""
+    not_relevant = storage.not_relevant([interest.pk for interest in active])
+    matches = {}
+    for interest in active:
+        dismissed = not_relevant.get(interest.pk, ())
+        if index is not None:
+            found = index.rank(interest.features, limit=settings.MATCH_TOP_N, exclude=dismissed)
+        else:
+            found = compute_matches(
+                interest.features, exclude_ids=dismissed, context=context, index=None
+            )
+        matches[interest.pk] = found
+    return matches
+
+
 def rescore_interest(
     interest_id: int, *, context: engine.Context | None = None
 ) -> StoreResult | None:
@@ -256,17 +277,7 @@ def rescore_interests(
     with storage.derived_transaction():
         interests = lock_and_read(ids, neighbours)
         active = [interest for interest in interests if interest.is_active]
-        not_relevant = storage.not_relevant([interest.pk for interest in active])
-        matches = {}
-        for interest in active:
-            dismissed = not_relevant.get(interest.pk, ())
-            if index is not None:
-                found = index.rank(interest.features, limit=settings.MATCH_TOP_N, exclude=dismissed)
-            else:
-                found = compute_matches(
-                    interest.features, exclude_ids=dismissed, context=context, index=None
-                )
-            matches[interest.pk] = found
+        matches = rank_batch(active, index=index, context=context)
         rows = [(pk, match) for pk, found in matches.items() for match in found]
         new = storage.store(rows, list(matches), now=started)
         keys = {
