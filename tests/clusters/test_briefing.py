@@ -201,9 +201,9 @@ def test_curated_profile_survives_reload_unless_forced(briefing):
     assert not cluster.is_curated
 
 
-def _load(*args) -> str:
+def _load(*args, **options) -> str:
     out = io.StringIO()
-    call_command("load_briefing", *args, stdout=out)
+    call_command("load_briefing", *args, stdout=out, **options)
     return out.getvalue()
 
 
@@ -221,6 +221,12 @@ def test_a_load_that_changes_what_matching_reads_says_to_rematch(briefing):
     assert "1 updated" in output
     assert "run `python manage.py rematch`" in output
     assert "rematch" not in _load()
+
+
+def test_a_quiet_load_prints_nothing(briefing):
+    SectorStronghold.objects.filter(sector__slug="aerospace").first().delete()
+    assert _load(verbosity=0) == ""
+    assert "created" in _load()
 
 
 def _write(tmp_path, data) -> Path:

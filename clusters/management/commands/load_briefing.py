@@ -16,11 +16,13 @@ class Command(BaseCommand):
             help="Overwrite cluster profiles an admin has curated.",
         )
 
-    def handle(self, *args, file: Path, force: bool, **options):
+    def handle(self, *args, file: Path, force: bool, verbosity: int, **options):
         try:
             report = load_briefing(read_briefing(file), force=force)
         except BriefingError as exc:
             raise CommandError(f"load_briefing: {exc}; nothing was changed") from exc
+        if verbosity < 1:
+            return
         self.stdout.write(f"Briefing loaded from {file}: {report}")
         if report.changes_matching:
             self.stdout.write(
