@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from benchmarks.data import settle
 from benchmarks.env import BenchmarkError, Workers, wait_for
 from benchmarks.tasks import rank_only
 from clusters.models import Cluster
@@ -110,8 +111,9 @@ def rematch(
     if cold:
         clear_suggestions()
     MatchRun.objects.all().delete()
+    settle()  # the rows an earlier run left are not vacuumed while this one runs
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("ANALYZE")  # the rest (clusters published or not, MatchRuns)
     clusters = Cluster.objects.published().count()
     workers = Workers(concurrency=2, name=f"rematch-{label}")
     workers.start()

@@ -31,9 +31,9 @@ def run(plan, redis, *, started: float, only: set[str] | None = None) -> int:
         "published clusters": f"{data.published_clusters():,} (the briefing's 87 included)",
         "top N per interest": str(settings.MATCH_TOP_N),
         "re-match batch size": str(settings.MATCH_BATCH_SIZE),
-        "vacuum": "`VACUUM (ANALYZE)` of the interests and suggestions before the run and "
-        "after the re-match, so that cleaning up an earlier run's rows does not compete "
-        "with the measurements",
+        "vacuum": "`VACUUM (ANALYZE)` of the interests and suggestions before the run, "
+        "before each re-match and after the last, so that cleaning up an earlier run's rows "
+        "does not compete with the measurements",
     }
     counter = Counter(redis_client.Redis.from_url(redis.url(2)))
     state = {}
