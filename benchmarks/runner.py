@@ -40,10 +40,12 @@ def run(plan, redis, *, started: float, only: set[str] | None = None) -> int:
     steps = [
         ("5", "writes", lambda: _writes(report, plan, all_ids)),
         ("1", "one interest", lambda: _one_interest(report, plan, all_ids)),
+        # Before the re-matches: the checkpoints of their gigabytes of writes run for minutes
+        # after them, and would weigh on the pages' database queries, not on the trivial view.
+        ("4", "pages", lambda: _pages(report, plan)),
         ("2", "full re-match", lambda: _rematch(report, plan, all_ids, counter, state)),
         ("3", "one cluster edited", lambda: _cluster_edit(report, state)),
         ("6", "queue", lambda: _queue(report, plan, counter, state)),
-        ("4", "pages", lambda: _pages(report, plan)),
     ]
     for number, name, step in steps:
         if only is not None and number not in only:
@@ -193,7 +195,7 @@ def _rematch(report: Report, plan, all_ids, counter, state) -> None:
         "target cannot be met here. Reading and ranking alone: the same batches sent through "
         "Redis to two fresh worker processes (`rank_only`), each locking and reading its "
         "interests and ranking them against the worker's index with their top N's reasons, "
-        "as `match_interests` does before it writes, then rolling back: nothing encoded, "
+        "as `rescore_interests` does before it stores, then rolling back: nothing encoded, "
         "stored or recorded. The re-match does the work of both on the same two cores, so it "
         "cannot take less than the larger of the two; the table also gives their sum. "
         "Peak memory: VmHWM of each worker process at the end of its run."

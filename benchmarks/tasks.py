@@ -26,7 +26,7 @@ def noop(key: str) -> None:
 
 @shared_task(acks_late=False, ignore_result=True)
 def rank_only(interest_ids: list[int], key: str) -> None:
-    """What ``match_interests`` does for a batch before it writes anything: lock and read
+    """What ``rescore_interests`` does for a batch before it stores anything: lock and read
     the interests, rank each against the worker's index (the top N's reasons built). Then
     roll back, and count the batch done in Redis."""
     current = snapshot.current(build=True)
