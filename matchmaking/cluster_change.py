@@ -7,12 +7,15 @@
   floor (``match_floor``: the N-th score), the cluster that holds it (ties rank by cluster
   id) and the terms its description was matched with; each interest found is then scored
   exactly, in Python, against its floor;
-- how: where the cluster enters the top N, or stays in it at a score no lower than before,
-  one suggestion changes: the cluster's is written, the N-th is pushed out (deleted, or no
-  longer current if the user marked it) and the floor follows. Anything else (the cluster
-  scores lower than before, left the interest's sectors, was unpublished; the interest was
-  edited since it was matched, matched by an older engine, or holds a "not relevant" mark
-  among its current suggestions) is re-scored in full (``matching.rescore_interests``).
+- how: where the cluster enters the top N, or stays in it, one suggestion changes: the
+  cluster's is written, the N-th is pushed out (deleted, or no longer current if the user
+  marked it) and the floor follows. A cluster scoring lower than before stays in the top N
+  while it still ranks above the N-th of the others (every cluster outside the top N ranks
+  below that one), or while the interest has fewer than N suggestions (it has no other
+  candidates). Anything else (the cluster, lower, is now the N-th; it left the interest's
+  sectors or was unpublished; the interest was edited since it was matched, matched by an
+  older engine, or holds a "not relevant" mark among its current suggestions) is re-scored
+  in full (``matching.rescore_interests``).
 
 A property test checks that the result equals re-scoring every interest.
 """
@@ -79,7 +82,7 @@ def apply(cluster_id: int) -> list[StoreResult]:
             score = engine.points(interest.features, terms, cluster, strongholds)
             if was is None and (score is None or not _enters(score, cluster_id, interest)):
                 continue
-            if not interest.up_to_date or score is None or (was is not None and score < was):
+            if not interest.up_to_date or score is None:
                 full.append(interest.pk)
                 continue
             match = engine.score_with_terms(
@@ -130,8 +133,13 @@ def _apply_entries(cluster_id: int, entries: list[_Entry], full: list[int]) -> l
             + [(-entry.match.score, cluster_id)]
         )
         kept, out = ranked[:top], ranked[top:]
-        if (was and entry.match.score < was[0]) or (-entry.match.score, cluster_id) in out:
+        position = ranked.index((-entry.match.score, cluster_id))
+        if position >= top:
             full.append(pk)  # its suggestions changed since they were read: re-score
+            continue
+        if was and entry.match.score < was[0] and len(ranked) >= top and position == top - 1:
+            # Lower, and now the N-th: a cluster outside the top N may rank above it.
+            full.append(pk)
             continue
         rows.append((pk, entry.match))
         dropped += [(pk, other) for _score, other in out]

@@ -2,7 +2,8 @@
 
 The property test in test_candidates_property.py checks the outcome on random instances;
 these pin down the cases it may meet rarely: text points bringing a cluster in, ties at the
-floor, the one-row delta leaving the other suggestions untouched, marks kept.
+floor, the one-row delta leaving the other suggestions untouched (a cluster entering, or
+scoring lower but still above the N-th), marks kept.
 """
 
 import datetime
@@ -83,18 +84,53 @@ def test_a_tie_at_the_floor_enters_only_with_a_lower_id():
     assert (interest.match_floor, interest.match_floor_cluster) == (40, holder.pk)
 
 
-def test_a_cluster_scoring_lower_or_unpublished_is_rescored_in_full():
+def test_a_cluster_scoring_lower_but_above_the_nth_is_one_row():
+    best = make_cluster(sectors=["s-x"], members=10)
+    middle = make_cluster(sectors=["s-x"])
+    make_cluster(sectors=["s-x"])  # 40, outside the top two: ranks after both
+    interest = make_interest(sectors=["s-x"], kinds=())
+    matching.rescore_interests([interest.pk])
+    assert current(interest) == [(best.pk, 44), (middle.pk, 40)]
+    interest.refresh_from_db()
+    matched_at = interest.matched_at
+    untouched = Suggestion.objects.get(interest=interest, cluster=middle).computed_at
+
+    best.members = None  # 44 -> 40: still first (a lower id than the N-th's)
+    best.save()
+    results = cluster_change.apply(best.pk)
+
+    assert [(r.interest_id, r.stored) for r in results] == [(interest.pk, 1)]
+    assert current(interest) == [(best.pk, 40), (middle.pk, 40)]
+    assert Suggestion.objects.get(interest=interest, cluster=middle).computed_at == untouched
+    interest.refresh_from_db()
+    assert interest.matched_at == matched_at  # patched, not matched again
+    assert (interest.match_floor, interest.match_floor_cluster) == (40, middle.pk)
+
+
+def test_a_cluster_scoring_lower_to_the_nth_is_rescored_in_full():
+    outside = make_cluster(sectors=["s-x"])  # 40, the lowest id
+    first = make_cluster(sectors=["s-x"], members=10)
+    falling = make_cluster(sectors=["s-x"], members=10)
+    interest = make_interest(sectors=["s-x"], kinds=())
+    matching.rescore_interests([interest.pk])
+    assert current(interest) == [(first.pk, 44), (falling.pk, 44)]
+
+    falling.members = None  # 44 -> 40: now the N-th, and the cluster outside outranks it
+    falling.save()
+    cluster_change.apply(falling.pk)
+
+    assert current(interest) == [(outside.pk, 40), (first.pk, 44)]
+    interest.refresh_from_db()
+    assert (interest.match_floor, interest.match_floor_cluster) == (40, outside.pk)
+
+
+def test_an_unpublished_cluster_is_rescored_in_full():
     best = make_cluster(sectors=["s-x"], members=10)
     middle = make_cluster(sectors=["s-x"])
     spare = make_cluster(sectors=["s-x"])
     interest = make_interest(sectors=["s-x"], kinds=())
     matching.rescore_interests([interest.pk])
     assert current(interest) == [(best.pk, 44), (middle.pk, 40)]
-
-    best.members = None  # 44 -> 40: the third may now rank above it
-    best.save()
-    cluster_change.apply(best.pk)
-    assert current(interest) == [(best.pk, 40), (middle.pk, 40)]
 
     best.is_published = False
     best.save()
