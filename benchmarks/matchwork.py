@@ -16,7 +16,7 @@ from benchmarks.data import settle
 from benchmarks.env import BenchmarkError, Workers, wait_for
 from benchmarks.tasks import rank_only
 from clusters.models import Cluster
-from matchmaking import engine, matching
+from matchmaking import engine, matching, reach, snapshot, storage
 from matchmaking.models import Interest, MatchRun, Suggestion
 from matchmaking.tasks import batches, match_interests, run_cluster_change
 
@@ -50,11 +50,11 @@ def one_interest(ids: list[int], *, sample: int) -> OneInterest:
         reaches.append(features.sectors | features.related_sectors)
     through = Cluster.sectors.through.objects
     candidate_query, candidates = [], []
-    for reach in reaches:
+    for sectors in reaches:
         started = time.perf_counter()
         found = list(
             Cluster.objects.published()
-            .filter(pk__in=through.filter(sector__slug__in=reach).values("cluster_id"))
+            .filter(pk__in=through.filter(sector__slug__in=sectors).values("cluster_id"))
             .values_list("pk", flat=True)
         )
         candidate_query.append(time.perf_counter() - started)
@@ -228,6 +228,79 @@ def ranking_alone(ids: list[int], *, counter, batch_size: int | None = None) -> 
     finally:
         workers.stop()
     return ended - started
+
+
+STAGES = ("reading", "walk", "reasons", "storing", "recording")
+
+
+def stage_costs(ids: list[int], *, sample: int = 10_000, batch_size: int | None = None):
+    """Seconds per interest of each stage of ``rescore_interests`` (``STAGES``), timed apart
+    in this process for a random ``sample`` of ``ids`` in the re-match's batches, each
+    rolled back (the rows written, then undone), after a first pass over the sample that
+    warms the index's level groups as a worker's are warm:
+
+    - reading: locking and reading the interests, their "not relevant" marks;
+    - walk: ``ClusterIndex.rank`` finding the top N, less the reasons it builds for them;
+    - reasons: building those N ``Match``es with their reasons (``score_with_terms`` on the
+      same clusters again, timed alone);
+    - storing: ``storage.store``, the database's work on the rows included;
+    - recording: each interest's reach keys and match record (``mark_matched``).
+
+    Everything but the walk is work any ranker leaves to do, once it knows the top N."""
+    batch_size = batch_size or settings.MATCH_BATCH_SIZE
+    chosen = sorted(random.Random(4).sample(ids, min(sample, len(ids))))
+    current = snapshot.current(build=True)
+    for chunk in batches(chosen, batch_size):
+        _time_stages(chunk, current)  # warming
+    spent = dict.fromkeys(STAGES, 0.0)
+    for chunk in batches(chosen, batch_size):
+        for stage, seconds in _time_stages(chunk, current).items():
+            spent[stage] += seconds
+    return {stage: seconds / len(chosen) for stage, seconds in spent.items()}
+
+
+def _time_stages(chunk: list[int], current) -> dict[str, float]:
+    index, limit = current.index, settings.MATCH_TOP_N
+    with transaction.atomic():
+        now = timezone.now()
+        started = time.perf_counter()
+        interests = matching.lock_and_read(chunk, current.neighbours)
+        active = [interest for interest in interests if interest.is_active]
+        dismissed = storage.not_relevant([interest.pk for interest in active])
+        read = time.perf_counter()
+        found = {
+            interest.pk: index.rank(
+                interest.features, limit=limit, exclude=dismissed.get(interest.pk, ())
+            )
+            for interest in active
+        }
+        ranked = time.perf_counter()
+        terms = {
+            interest.pk: engine.fold_terms(interest.features.description) for interest in active
+        }
+        for interest in active:
+            for match in found[interest.pk]:
+                cluster = index.by_id[match.cluster_id]
+                engine.score_with_terms(
+                    interest.features, terms[interest.pk], cluster, index.context
+                )
+        reasoned = time.perf_counter()
+        rows = [(pk, match) for pk, matches in found.items() for match in matches]
+        storage.store(rows, list(found), now=now)
+        stored = time.perf_counter()
+        keys = {
+            interest.pk: reach.keys(interest.features, terms[interest.pk]) for interest in active
+        }
+        storage.mark_matched(found, keys, now=now)
+        recorded = time.perf_counter()
+        transaction.set_rollback(True)
+    return {
+        "reading": read - started,
+        "walk": (ranked - read) - (reasoned - ranked),
+        "reasons": reasoned - ranked,
+        "storing": stored - reasoned,
+        "recording": recorded - stored,
+    }
 
 
 def every_pair_baseline(ids: list[int], *, share: float = 0.01) -> tuple[float, int]:
