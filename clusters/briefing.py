@@ -63,13 +63,21 @@ class LoadReport:
     updated: int = 0
     unchanged: int = 0
     skipped_curated: list[str] = field(default_factory=list)
-    # Sectors' strongholds (Table 2) or ecosystems differ from what they were before the load.
-    rules_changed: bool = False
+    # The clusters the load created or updated, by id.
+    changed_cluster_ids: list[int] = field(default_factory=list)
+    # Sectors whose strongholds (Table 2) or ecosystems differ from what they were before the
+    # load, and every sector sharing an ecosystem with one of them before or after: an
+    # interest choosing any of them may score differently now.
+    rules_changed_sectors: frozenset[str] = frozenset()
+
+    @property
+    def rules_changed(self) -> bool:
+        return bool(self.rules_changed_sectors)
 
     @property
     def changes_matching(self) -> bool:
         """Whether suggestions computed before the load may differ from what it gives."""
-        return bool(self.created or self.updated or self.rules_changed)
+        return bool(self.changed_cluster_ids or self.rules_changed_sectors)
 
     def __str__(self):
         text = (
@@ -197,7 +205,7 @@ def load_briefing(data: dict, *, force: bool = False) -> LoadReport:
     _load_strongholds(data["strongholds"])
     _load_facts(data.get("facts", []))
     _load_programmes(data.get("programmes", []))
-    report.rules_changed = _strongholds_and_ecosystems() != rules_before
+    report.rules_changed_sectors = _ruled_differently(rules_before, _strongholds_and_ecosystems())
     return report
 
 
@@ -208,6 +216,17 @@ def _strongholds_and_ecosystems() -> tuple[frozenset, frozenset]:
         frozenset(SectorStronghold.objects.values_list("sector__slug", "state__code")),
         frozenset(Sector.ecosystems.through.objects.values_list("sector__slug", "ecosystem__slug")),
     )
+
+
+def _ruled_differently(before: tuple, after: tuple) -> frozenset[str]:
+    """The sectors whose strongholds or ecosystems differ between ``before`` and ``after``
+    (``_strongholds_and_ecosystems``), and every sector sharing an ecosystem with one of
+    them in either."""
+    changed = {sector for old, new in zip(before, after, strict=True) for sector, _ in old ^ new}
+    memberships = before[1] | after[1]
+    ecosystems = {ecosystem for sector, ecosystem in memberships if sector in changed}
+    sharing = {sector for sector, ecosystem in memberships if ecosystem in ecosystems}
+    return frozenset(changed | sharing)
 
 
 def _load_states(rows) -> None:
@@ -284,7 +303,7 @@ def _load_clusters(rows, *, force: bool) -> LoadReport:
             report.skipped_curated.append(cluster.slug)
             continue
         changed = any(getattr(cluster, name) != value for name, value in fields.items())
-        if not force and not changed and not _related_differ(cluster, row):
+        if not cluster.is_curated and not changed and not _related_differ(cluster, row):
             report.unchanged += 1
             continue
         for name, value in fields.items():
@@ -297,13 +316,15 @@ def _load_clusters(rows, *, force: bool) -> LoadReport:
         _sync_labels(cluster, row["labels"])
         cluster.refresh_search_text()
         report.updated += 1
-    _create_clusters(new_rows, sectors)
+        report.changed_cluster_ids.append(cluster.pk)
+    report.changed_cluster_ids += _create_clusters(new_rows, sectors)
     report.created = len(new_rows)
     return report
 
 
-def _create_clusters(new_rows, sectors) -> None:
-    """Insert new clusters and their sectors, names and labels in a few bulk queries."""
+def _create_clusters(new_rows, sectors) -> list[int]:
+    """Insert new clusters and their sectors, names and labels in a few bulk queries; their
+    ids."""
     for cluster, row in new_rows:
         _check_fields(cluster)
         names = [cluster.name, cluster.acronym, *(n["name"] for n in row["other_names"])]
@@ -325,6 +346,7 @@ def _create_clusters(new_rows, sectors) -> None:
         for cluster, (_c, row) in zip(created, new_rows, strict=True)
         for label in row["labels"]
     )
+    return [cluster.pk for cluster in created]
 
 
 def _check_fields(cluster: Cluster) -> None:

@@ -20,3 +20,8 @@ clusters_merging = Signal()
 # sector and every sector that shared an ecosystem with it before or after the change: an
 # interest choosing any of them may score differently now.
 sector_rules_changed = Signal()
+
+# Sent with ``cluster_ids`` and ``sector_slugs`` by ``manage.py load_briefing``, inside its
+# transaction, after a load that created or updated clusters (their ids) or changed sectors'
+# strongholds or ecosystems (the slugs, as for ``sector_rules_changed``).
+briefing_changed = Signal()

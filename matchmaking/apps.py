@@ -7,6 +7,7 @@ class MatchmakingConfig(AppConfig):
 
     def ready(self):
         from clusters.signals import (
+            briefing_changed,
             clusters_changed,
             clusters_deleting,
             clusters_merging,
@@ -16,6 +17,7 @@ class MatchmakingConfig(AppConfig):
             move_suggestions_on_merge,
             rematch_interests_in_changed_sectors,
             rematch_where_deleted_clusters_were_suggested,
+            rescore_after_briefing_load,
             rescore_changed_clusters,
         )
 
@@ -27,6 +29,7 @@ class MatchmakingConfig(AppConfig):
         clusters_deleting.connect(
             rematch_where_deleted_clusters_were_suggested, dispatch_uid="matchmaking-deleting"
         )
+        briefing_changed.connect(rescore_after_briefing_load, dispatch_uid="matchmaking-briefing")
         self._connect_auth_events()
 
     def _connect_auth_events(self):

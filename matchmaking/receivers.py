@@ -81,3 +81,17 @@ def rematch_interests_in_changed_sectors(sender, *, sector_slugs, **kwargs):
         .distinct()
     )
     request_rematch(interest_ids=interest_ids, trigger=MatchRun.Trigger.CLUSTER)
+
+
+def rescore_after_briefing_load(sender, *, cluster_ids, sector_slugs, **kwargs):
+    """``load_briefing`` changed clusters or sectors' rules: once interests have been
+    matched, what it affects is re-scored as after the same change made in the admin. Before
+    any interest was matched (a first load) there is nothing to re-score."""
+    from matchmaking.models import Interest
+
+    if not Interest.objects.filter(matched_at__isnull=False).exists():
+        return
+    if cluster_ids:
+        rescore_changed_clusters(sender, cluster_ids=cluster_ids)
+    if sector_slugs:
+        rematch_interests_in_changed_sectors(sender, sector_slugs=sector_slugs)
