@@ -44,7 +44,7 @@ def run(plan, redis, *, started: float, only: set[str] | None = None) -> int:
         # after them, and would weigh on the pages' database queries, not on the trivial view.
         ("4", "pages", lambda: _pages(report, plan)),
         ("2", "full re-match", lambda: _rematch(report, plan, all_ids, counter, state)),
-        ("3", "one cluster edited", lambda: _cluster_edit(report, state)),
+        ("3", "one cluster edited", lambda: _cluster_edit(report, plan, state)),
         ("6", "queue", lambda: _queue(report, plan, counter, state)),
     ]
     for number, name, step in steps:
@@ -221,17 +221,21 @@ def _rematch(report: Report, plan, all_ids, counter, state) -> None:
 # --- 3 ------------------------------------------------------------------------------------
 
 
-def _cluster_edit(report: Report, state) -> None:
+def _cluster_edit(report: Report, plan, state) -> None:
     rematch = state.get("rematch")
     found = matchwork.cluster_edit()
     edit = matchwork.p50(found.seconds)
     full = rematch.wall if rematch else float("nan")
     ratio = full / edit
+    # A quick run's re-match covers a tenth of the interests, an edit's patching of the index
+    # does not shrink with them: the ratio is judged at the issue's size only.
+    at_full_size = plan.mode == "full"
     report.add(
         Figure("3", "one typical cluster edited: re-scoring what it affects", ms(edit),
                goal="<= 100 ms", met=edit <= 0.100),
         Figure("3", "... against a full re-match", ms(edit), floor=f"full re-match {secs(full)}",
-               ratio=times(ratio), goal=">= 500×", met=ratio >= 500),
+               ratio=times(ratio), goal=">= 500×" if at_full_size else ">= 500× (full run)",
+               met=ratio >= 500 if at_full_size else None),
         Figure("3", "... interests whose suggestions changed, of all active",
                f"{found.changed:,}", floor=f"{found.active_interests:,} active interests",
                goal="no full re-match", met=found.full_runs == 0
@@ -245,7 +249,9 @@ def _cluster_edit(report: Report, state) -> None:
         "found by index, scored against their floors, the entering ones updated by one row "
         "each, a MatchRun recorded) is timed in this process, p50 of 3 edits. Before each "
         "edit the process is warmed as a worker is (its cluster index current, 500 random "
-        "interests ranked), so patching the index is timed too."
+        "interests ranked), so patching the index is timed too. Its ratio to the full "
+        "re-match is judged in a full run only: a quick run's re-match has a tenth of the "
+        "interests, while what an edit costs does not all shrink with them."
     )
 
 
