@@ -4,7 +4,7 @@ same change made in the admin would; a first load has nothing to re-score."""
 import pytest
 from django.core.management import call_command
 
-from clusters.models import Cluster, SectorStronghold
+from clusters.models import Cluster, Sector, SectorStronghold
 from matchmaking.models import PendingClusterChange
 from tests.matchmaking.factories import capture_enqueues, make_interest
 
@@ -61,3 +61,14 @@ def test_a_curated_profile_left_alone_rescores_nothing(
     assert enqueued == []
     _load(django_capture_on_commit_callbacks, "--force")
     assert [name for name, _args in enqueued] == ["matchmaking.tasks.match_for_cluster"]
+
+
+def test_a_reload_changing_ecosystems_rematches_the_sectors_sharing_them(
+    briefing, monkeypatch, django_capture_on_commit_callbacks
+):
+    logistics = make_interest(sectors=["logistics"])  # automotive's ecosystem partner
+    make_interest(sectors=["textile"])
+    Sector.ecosystems.through.objects.filter(sector__slug="automotive").delete()
+    enqueued = capture_enqueues(monkeypatch)
+    _load(django_capture_on_commit_callbacks)  # puts automotive back in its ecosystem
+    assert enqueued == [("matchmaking.tasks.match_interest", (logistics.pk,))]
