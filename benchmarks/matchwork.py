@@ -101,15 +101,33 @@ def clear_suggestions() -> None:
     Interest.objects.update(matched_at=None, matched_version=None, match_floor=None)
 
 
+def as_from_an_older_engine(interest_ids: list[int] | None = None) -> None:
+    """Mark the stored suggestions (of ``interest_ids``, or all) as computed by the engine
+    before this one: re-scoring then writes every row again, as after an engine change
+    (rows that come out as they were are not written)."""
+    older = engine.ENGINE_VERSION - 1
+    assert older >= 0, "there is no older engine to pretend"
+    rows = Suggestion.objects.all()
+    if interest_ids is not None:
+        rows = rows.filter(interest_id__in=interest_ids)
+    rows.update(engine_version=older)
+
+
 def rematch(
-    ids: list[int], *, label: str, cold: bool, counter, batch_size: int | None = None
+    ids: list[int], *, label: str, stored: str, counter, batch_size: int | None = None
 ) -> Rematch:
     """Every interest in ``ids`` re-matched by two fresh worker processes through Redis, in
     batches as ``manage.py rematch --enqueue`` sends them; the wall time runs from the first
-    enqueue to the end of the last batch."""
+    enqueue to the end of the last batch. Over ``stored`` suggestions: "none" (emptied
+    first), "older" (every one written again, as after an engine change) or "current" (as
+    they are: the rows that come out the same are not written)."""
     batch_size = batch_size or settings.MATCH_BATCH_SIZE
-    if cold:
+    if stored == "none":
         clear_suggestions()
+    elif stored == "older":
+        as_from_an_older_engine()
+    else:
+        assert stored == "current", stored
     MatchRun.objects.all().delete()
     settle()  # the rows an earlier run left are not vacuumed while this one runs
     with connection.cursor() as cursor:
@@ -243,7 +261,8 @@ def stage_costs(ids: list[int], *, sample: int = 10_000, batch_size: int | None 
     - walk: ``ClusterIndex.rank`` finding the top N, less the reasons it builds for them;
     - reasons: building those N ``Match``es with their reasons (``score_with_terms`` on the
       same clusters again, timed alone);
-    - storing: ``storage.store``, the database's work on the rows included;
+    - storing: ``storage.store``, the database's work on the rows included (every row
+      written again: marked as from an older engine first, untimed);
     - recording: each interest's reach keys and match record (``mark_matched``).
 
     Everything but the walk is work any ranker leaves to do, once it knows the top N."""
@@ -262,6 +281,7 @@ def stage_costs(ids: list[int], *, sample: int = 10_000, batch_size: int | None 
 def _time_stages(chunk: list[int], current) -> dict[str, float]:
     index, limit = current.index, settings.MATCH_TOP_N
     with transaction.atomic():
+        as_from_an_older_engine(chunk)  # every row written again, as in the re-match timed
         now = timezone.now()
         started = time.perf_counter()
         interests = matching.lock_and_read(chunk, current.neighbours)

@@ -201,6 +201,8 @@ class Suggestion(models.Model):
     score = models.PositiveSmallIntegerField()
     reasons = models.JSONField(default=list)
     engine_version = models.PositiveIntegerField()
+    # When this score and these reasons were computed; a re-match that gives the same
+    # result leaves the row, and this, as they were (``storage._store_postgresql``).
     computed_at = models.DateTimeField()
     is_current = models.BooleanField(
         default=True, help_text=_("In the interest's latest top suggestions.")
