@@ -262,12 +262,15 @@ def stage_costs(ids: list[int], *, sample: int = 10_000, batch_size: int | None 
     - reasons: building those N ``Match``es with their reasons (``score_with_terms`` on the
       same clusters again, timed alone);
     - storing: ``storage.store``, the database's work on the rows included (every row
-      written again: marked as from an older engine first, untimed);
+      written again: the sample's rows are marked as from an older engine first, and put
+      back after);
     - recording: each interest's reach keys and match record (``mark_matched``).
 
     Everything but the walk is work any ranker leaves to do, once it knows the top N."""
     batch_size = batch_size or settings.MATCH_BATCH_SIZE
     chosen = sorted(random.Random(4).sample(ids, min(sample, len(ids))))
+    as_from_an_older_engine(chosen)  # every row written again, as in the re-match timed
+    settle()
     current = snapshot.current(build=True)
     for chunk in batches(chosen, batch_size):
         _time_stages(chunk, current)  # warming
@@ -275,13 +278,13 @@ def stage_costs(ids: list[int], *, sample: int = 10_000, batch_size: int | None 
     for chunk in batches(chosen, batch_size):
         for stage, seconds in _time_stages(chunk, current).items():
             spent[stage] += seconds
+    Suggestion.objects.filter(interest_id__in=chosen).update(engine_version=engine.ENGINE_VERSION)
     return {stage: seconds / len(chosen) for stage, seconds in spent.items()}
 
 
 def _time_stages(chunk: list[int], current) -> dict[str, float]:
     index, limit = current.index, settings.MATCH_TOP_N
     with transaction.atomic():
-        as_from_an_older_engine(chunk)  # every row written again, as in the re-match timed
         now = timezone.now()
         started = time.perf_counter()
         interests = matching.lock_and_read(chunk, current.neighbours)
