@@ -147,7 +147,10 @@ def rematch(
             if runs.filter(status=MatchRun.Status.FAILED).exists():
                 error = runs.filter(status=MatchRun.Status.FAILED).first().error
                 raise BenchmarkError(f"a match batch failed: {error.splitlines()[0]}")
-            return runs.filter(status=MatchRun.Status.DONE).count() >= len(chunks)
+            # A batch delivered twice (rare: a message handed out again) counts twice: the
+            # run ends only once every batch is done and none is still running.
+            done = runs.filter(status=MatchRun.Status.DONE).count() >= len(chunks)
+            return done and not runs.filter(status=MatchRun.Status.RUNNING).exists()
 
         wait_for(finished, timeout=900, what=f"the re-match of {len(ids)} interests")
         peak = workers.peak_rss_mb()
