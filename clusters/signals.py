@@ -23,5 +23,6 @@ sector_rules_changed = Signal()
 
 # Sent with ``cluster_ids`` and ``sector_slugs`` by ``manage.py load_briefing``, inside its
 # transaction, after a load that created or updated clusters (their ids) or changed sectors'
-# strongholds or ecosystems (the slugs, as for ``sector_rules_changed``).
+# strongholds or ecosystems (the slugs, as for ``sector_rules_changed``). A receiver returns
+# whether it asked for anything to be computed again.
 briefing_changed = Signal()

@@ -83,15 +83,17 @@ def rematch_interests_in_changed_sectors(sender, *, sector_slugs, **kwargs):
     request_rematch(interest_ids=interest_ids, trigger=MatchRun.Trigger.CLUSTER)
 
 
-def rescore_after_briefing_load(sender, *, cluster_ids, sector_slugs, **kwargs):
+def rescore_after_briefing_load(sender, *, cluster_ids, sector_slugs, **kwargs) -> bool:
     """``load_briefing`` changed clusters or sectors' rules: once interests have been
     matched, what it affects is re-scored as after the same change made in the admin. Before
-    any interest was matched (a first load) there is nothing to re-score."""
+    any interest was matched (a first load) there is nothing to re-score. Returns whether
+    re-scoring was requested."""
     from matchmaking.models import Interest
 
     if not Interest.objects.filter(matched_at__isnull=False).exists():
-        return
+        return False
     if cluster_ids:
         rescore_changed_clusters(sender, cluster_ids=cluster_ids)
     if sector_slugs:
         rematch_interests_in_changed_sectors(sender, sector_slugs=sector_slugs)
+    return True

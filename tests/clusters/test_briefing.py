@@ -18,6 +18,7 @@ from clusters.models import (
     SectorStronghold,
     State,
 )
+from tests.matchmaking.factories import make_interest
 
 SEED = Path(settings.BASE_DIR).parent / "shared" / "seeds" / "000_ab16c55c877a466c.txt"
 SUPERSCRIPTS = str.maketrans("", "", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -208,6 +209,7 @@ def _load(*args, **options) -> str:
 
 
 def test_a_load_that_changes_what_matching_reads_says_so(briefing):
+    make_interest(sectors=["aerospace"])  # matched before the loads below
     rescoring = "re-scored where it changes them"
     assert rescoring not in _load()  # nothing changed
 

@@ -1,6 +1,8 @@
 """Reloading the briefing re-scores what it changes for interests matched before it, as the
 same change made in the admin would; a first load has nothing to re-score."""
 
+import io
+
 import pytest
 from django.core.management import call_command
 
@@ -18,10 +20,13 @@ def _load(django_capture_on_commit_callbacks, *args):
 
 def test_a_first_load_enqueues_nothing(monkeypatch, django_capture_on_commit_callbacks):
     enqueued = capture_enqueues(monkeypatch)
-    _load(django_capture_on_commit_callbacks)
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_briefing", stdout=out)
     assert Cluster.objects.count() > 0
     assert enqueued == []
     assert not PendingClusterChange.objects.exists()
+    assert "re-scored" not in out.getvalue()  # nothing was matched to re-score
 
 
 def test_a_reload_changing_strongholds_rematches_the_interests_in_that_sector(
@@ -51,7 +56,7 @@ def test_a_reload_changing_a_profile_rescores_where_that_cluster_scores(
     assert list(PendingClusterChange.objects.values_list("cluster_id", flat=True)) == [cluster.pk]
 
 
-def test_a_curated_profile_left_alone_rescores_nothing(
+def test_a_curated_profile_rescores_nothing_until_forced(
     briefing, monkeypatch, django_capture_on_commit_callbacks
 ):
     make_interest(sectors=["automotive"])

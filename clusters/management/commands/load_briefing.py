@@ -26,18 +26,21 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 report = load_briefing(read_briefing(file), force=force)
-                if report.changes_matching:
+                responses = (
                     briefing_changed.send(
                         sender=Cluster,
                         cluster_ids=report.changed_cluster_ids,
                         sector_slugs=sorted(report.rules_changed_sectors),
                     )
+                    if report.changes_matching
+                    else []
+                )
         except BriefingError as exc:
             raise CommandError(f"load_briefing: {exc}; nothing was changed") from exc
         if verbosity < 1:
             return
         self.stdout.write(f"Briefing loaded from {file}: {report}")
-        if report.changes_matching:
+        if any(rescoring for _receiver, rescoring in responses):
             self.stdout.write(
                 "Interests matched before this load are re-scored where it changes them, "
                 "in the background (the Celery workers)."
