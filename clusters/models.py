@@ -433,3 +433,71 @@ class ClusterRevision(models.Model):
 
     def __str__(self):
         return f"{self.cluster} · {self.get_action_display()} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class ClaimQuerySet(models.QuerySet):
+    def approved(self):
+        """The claims that make their person a manager of their cluster."""
+        return self.filter(status=Claim.Status.APPROVED)
+
+
+class Claim(models.Model):
+    """A person's claim to manage a cluster's profile; an approved claim makes them a manager.
+
+    Approved automatically once the work email is verified and its domain is the domain of
+    the cluster's website, otherwise by staff. A cluster can have several managers and a
+    person can manage several clusters.
+    """
+
+    class Status(models.TextChoices):
+        UNVERIFIED = "unverified", _("Email not verified yet")
+        PENDING = "pending", _("Waiting for staff")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        REVOKED = "revoked", _("Revoked")
+
+    OPEN_STATUSES = (Status.UNVERIFIED, Status.PENDING, Status.APPROVED)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cluster_claims"
+    )
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="claims")
+    name = models.CharField(_("your name"), max_length=120)
+    role = models.CharField(_("your role in the cluster"), max_length=120)
+    work_email = models.EmailField(_("work email"))
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    message = models.TextField(_("message to the programme team"), max_length=2000, blank=True)
+    consent_at = models.DateTimeField(_("consented to the privacy notice at"))
+    consent_version = models.CharField(_("privacy notice version"), max_length=20)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNVERIFIED)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decision_reason = models.TextField(_("reason"), max_length=2000, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "cluster"],
+                condition=Q(status__in=["unverified", "pending", "approved"]),
+                name="clusters_claim_one_open_per_user_cluster",
+                violation_error_message=_("You already have a claim on this cluster."),
+            ),
+        ]
+        indexes = [
+            # The staff queue: claims waiting for a decision, oldest first.
+            models.Index(fields=["status", "created"], name="clusters_claim_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} → {self.cluster}"
