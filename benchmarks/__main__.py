@@ -39,12 +39,22 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller run (about 2 minutes)")
     parser.add_argument(
+        "--quality",
+        action="store_true",
+        help="only the match quality check (issue 16): the engine against the expert lists "
+        "of benchmarks/quality/personas.toml; exit 1 below its threshold",
+    )
+    parser.add_argument(
         "--only",
         metavar="N[,N...]",
         help="run only these targets (e.g. 3,4) while working on them; RESULTS.md is not "
         "written, and figures compared with a skipped one's are MISSED",
     )
     args = parser.parse_args(argv)
+    if args.quality:
+        from benchmarks.quality.evaluate import main as quality
+
+        return quality()
     only = set(args.only.split(",")) if args.only else None
     plan = QUICK if args.quick else FULL
     started = time.monotonic()
