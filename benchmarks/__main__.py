@@ -5,6 +5,9 @@ Needs DATABASE_URL pointing at a PostgreSQL server (a role that may create datab
 ``_benchmarks``, or ``_benchmarks_quick``; created and filled on first use, reused after),
 its own Redis, Celery workers and gunicorn on 127.0.0.1, all stopped at the end. Writes
 benchmarks/RESULTS.md. Exit status: 0 all targets met, 1 some missed, 2 error.
+
+``--quality`` runs only the match quality check (``benchmarks.quality``), on an in-memory
+SQLite database: no PostgreSQL, Redis or worker needed.
 """
 
 import argparse
