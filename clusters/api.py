@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 from clusters.filters import run_directory_query
 from clusters.jsonapi import json_error as _error
@@ -172,3 +173,11 @@ def state_list(request):
 @api_view
 def not_found(request, rest=""):
     return _error(_("No such API endpoint: %(path)s") % {"path": request.path}, 404)
+
+
+def server_error(request):
+    """The site's 500 handler (``config.urls.handler500``): JSON under /api/, where clients
+    parse the answer, Django's HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        return _error(_("Server error: the request could not be answered. Try again later."), 500)
+    return defaults.server_error(request)

@@ -9,6 +9,7 @@ then it is applied in one transaction. See README "Curation" for the cell format
 import csv
 import datetime
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 
@@ -22,6 +23,13 @@ from clusters import profile
 from clusters.history import record_changes
 from clusters.models import Cluster, ClusterRevision
 from clusters.signals import clusters_changed
+
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...),
+# @SUM(...)); every CSV the site writes goes through ``csv_writer``, which prefixes such a
+# cell with an apostrophe, and a cluster import takes the apostrophe off again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Characters no profile holds and PostgreSQL refuses (NUL) or a page cannot show.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -62,6 +70,32 @@ class ImportPlan:
         return ", ".join(f"{self.count(a)} {a}d" for a in ("create", "update")) + (
             f", {self.count('unchanged')} unchanged"
         )
+
+
+# CSV cells ------------------------------------------------------------------------------
+
+
+def formula_safe(value):
+    """The value as a CSV cell a spreadsheet shows as text, never runs as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _unguarded(value: str) -> str:
+    """What ``formula_safe`` was given."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
+
+
+class csv_writer:  # noqa: N801 - used as csv.writer is
+    """``csv.writer`` whose every cell goes through ``formula_safe``: the one way the site
+    writes CSV (a test fails on any other ``csv.writer``)."""
+
+    def __init__(self, out, **options):
+        self._writer = csv.writer(out, **options)
+
+    def writerow(self, row) -> None:
+        self._writer.writerow([formula_safe(value) for value in row])
 
 
 # Reading -------------------------------------------------------------------------------
@@ -126,7 +160,7 @@ def _read_csv(data: bytes) -> list[Row]:
     try:
         columns = _columns(next(reader, []))
         for line, values in enumerate(reader, start=2):
-            row = _row(line, columns, values)
+            row = _row(line, columns, [_unguarded(value) for value in values])
             if row:
                 rows.append(row)
     except csv.Error as exc:
@@ -200,6 +234,13 @@ def _parse(row: Row, start: dict) -> tuple[dict, list[str]]:
     wanted, errors = dict(start), []
     for column in profile.COLUMNS:  # source before other names and labels: their default
         if column in row.cells:
+            control = CONTROL_CHARACTERS.search(str(row.cells[column] or ""))
+            if control:
+                errors.append(
+                    f"{column}: contains the control character U+{ord(control[0]):04X}, "
+                    "which no text may hold; remove it"
+                )
+                continue
             try:
                 wanted[column] = profile.from_cell(
                     column, row.cells[column], default_source=wanted["source"]
@@ -254,7 +295,7 @@ def _profiles(queryset):
 
 def export_csv(queryset) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(profile.COLUMNS)
     for item in _profiles(queryset):
         writer.writerow([profile.to_cell(column, item[column]) for column in profile.COLUMNS])

@@ -11,7 +11,7 @@ import hashlib
 import logging
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 
 logger = logging.getLogger("matchmaking.auth")
 
@@ -51,9 +51,10 @@ def logged_out(sender, request, user, **kwargs):
     logger.info("logout user=%s address=%s", getattr(user, "pk", None), _address(request))
 
 
-def log_lockout(request, username: str) -> None:
+def log_lockout(request, username: str, *, why: str = "account") -> None:
     logger.warning(
-        "login refused, account locked (too many failures) %s address=%s",
+        "login refused, %s locked (too many failures) %s address=%s",
+        why,
         _account(username),
         _address(request),
     )
@@ -64,10 +65,15 @@ def account_deleted(sender, instance, **kwargs):
 
 
 class LoggedPasswordResetForm(PasswordResetForm):
-    """Django's password-reset form, logging each request."""
+    """Django's password-reset form, logging each request and sending no email past the
+    limits per client address and per account (the page says the same either way)."""
 
     def save(self, *args, request=None, **kwargs):
+        from matchmaking import throttle
+
         email = self.cleaned_data["email"]
+        if not throttle.allow_password_reset(request, email):
+            return None
         users = [user.pk for user in self.get_users(email)]
         if users:
             for pk in users:
@@ -77,3 +83,16 @@ class LoggedPasswordResetForm(PasswordResetForm):
                 "password reset requested %s address=%s", _account(email), _address(request)
             )
         return super().save(*args, request=request, **kwargs)
+
+
+class UnlockingSetPasswordForm(SetPasswordForm):
+    """Django's form for the new password of a reset: saving it lifts the account's log-in
+    lock, as the lock message promises (the owner proved they hold the mailbox)."""
+
+    def save(self, commit=True):
+        from matchmaking import throttle
+
+        user = super().save(commit=commit)
+        throttle.clear_login_failures(user.get_username())
+        logger.info("password reset completed user=%s, log-in lock lifted", user.pk)
+        return user

@@ -3,6 +3,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
+from django.forms.utils import ErrorDict
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.html import format_html
@@ -74,6 +75,15 @@ class SignupForm(forms.Form):
             _("Read the privacy notice (version %(version)s)")
             % {"version": PRIVACY_NOTICE_VERSION},
         )
+
+    @classmethod
+    def refused(cls, data, message) -> "SignupForm":
+        """The posted form with ``message`` as its only error, never validated: a refused
+        sign-up tells nothing about the address (taken or not) or any other field."""
+        form = cls(data)
+        form.cleaned_data, form._errors = {}, ErrorDict()
+        form.add_error(None, message)
+        return form
 
     def clean_email(self):
         email = services.normalise_email(self.cleaned_data["email"])

@@ -5,7 +5,6 @@ Matching is enqueued after commit (``matchmaking.queue``): a broker that is down
 the request, and the periodic sweep catches up.
 """
 
-import csv
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -22,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from clusters.models import Sector, State
+from clusters.transfer import csv_writer
 from matchmaking.models import (
     PRIVACY_NOTICE_VERSION,
     Interest,
@@ -285,21 +285,13 @@ def interested_pairs():
     )
 
 
-def _cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def _iso(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") if moment else ""
 
 
 def write_interested_csv(suggestions: Iterable[Suggestion], out: IO[str]) -> int:
     """Write ``INTERESTED_CSV_HEADER`` and one row per suggestion; return the row count."""
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(INTERESTED_CSV_HEADER)
     rows = 0
     for suggestion in suggestions:
@@ -307,11 +299,11 @@ def write_interested_csv(suggestions: Iterable[Suggestion], out: IO[str]) -> int
         cluster = suggestion.cluster
         writer.writerow(
             [
-                _cell(organisation.name),
+                organisation.name,
                 organisation.country,
-                _cell(organisation.user.email),
-                _cell(suggestion.interest.title),
-                _cell(cluster.name),
+                organisation.user.email,
+                suggestion.interest.title,
+                cluster.name,
                 cluster.state.name if cluster.state else "",
                 suggestion.score,
                 _iso(suggestion.status_changed_at),

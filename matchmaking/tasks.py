@@ -3,6 +3,7 @@
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from datetime import timedelta
 
 from celery import shared_task
 from celery.exceptions import Reject
@@ -18,9 +19,16 @@ from matchmaking.notifications import send_digests
 
 logger = logging.getLogger(__name__)
 
-# Transient database errors (a restart, a dropped connection): retry with backoff, bounded.
+
+class DeliveryNotCounted(Exception):
+    """The shared cache refused to store a delivery count (a database cache on a locked
+    SQLite file answers a failed write with False, not an error): transient, retried."""
+
+
+# Transient errors (a database restart, a dropped connection, a cache write refused): retry
+# with backoff, bounded.
 RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError),
+    "autoretry_for": (OperationalError, InterfaceError, DeliveryNotCounted),
     "retry_backoff": 2,
     "retry_backoff_max": 60,
     "retry_jitter": True,
@@ -57,7 +65,10 @@ def begin_delivery(task, *, trigger: str, subject: str) -> None:
         )
     key = _task_key(request.id, f"deliveries:{request.retries or 0}")
     cache.add(key, 0, DELIVERY_MEMORY)
-    deliveries = cache.incr(key)
+    try:
+        deliveries = cache.incr(key)
+    except ValueError as exc:  # incr() of a key the cache did not keep: the add() failed
+        raise DeliveryNotCounted(f"delivery count of {task.name}[{request.id}] not kept") from exc
     cache.touch(key, DELIVERY_MEMORY)  # the database cache's incr() resets the timeout
     if deliveries <= MAX_DELIVERIES:
         return
@@ -160,6 +171,26 @@ def batches(ids: list[int], size: int):
         yield ids[start : start + size]
 
 
+ABANDONED_RUN_ERROR = (
+    "Interrupted: still running past the task time limit, so its worker died (killed, or "
+    "its host lost); the sweep matches its interests again."
+)
+
+
+def close_abandoned_runs() -> int:
+    """Mark failed every MatchRun still "running" longer than a task may run (the hard time
+    limit kills a living one first). Its worker died as a whole: the message comes back
+    only after the visibility timeout (and a message lost in the fetch never does), so
+    without this the run would read "running" until then, or for ever."""
+    cutoff = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    closed = MatchRun.objects.filter(status=MatchRun.Status.RUNNING, started_at__lt=cutoff).update(
+        status=MatchRun.Status.FAILED, finished_at=timezone.now(), error=ABANDONED_RUN_ERROR
+    )
+    if closed:
+        logger.warning("sweep: %d abandoned match runs marked failed", closed)
+    return closed
+
+
 @shared_task(bind=True, **RETRY)
 def sweep(self) -> int:
     """Enqueue every active interest whose suggestions are missing or stale (a registration
@@ -167,6 +198,7 @@ def sweep(self) -> int:
     applied (its task was never sent, or was lost). Returns how many interests and clusters
     were enqueued."""
     begin_delivery(self, trigger=MatchRun.Trigger.SWEEP, subject="sweep")
+    close_abandoned_runs()
     ids = list(
         Interest.objects.needing_match(engine.ENGINE_VERSION)
         .order_by("pk")

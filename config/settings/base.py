@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
+    "config.apps.SiteConfig",  # its deployment checks (config/checks.py)
 ]
 
 MIDDLEWARE = [
@@ -63,6 +64,7 @@ TEMPLATES = [
     },
 ]
 
+
 # SQLite by default; PostgreSQL (or anything dj-database-url reads) by one variable.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
@@ -74,7 +76,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DATABASE_POOL_MIN", 2),
         "max_size": env_int("DATABASE_POOL_MAX", 10),
+        # A connection the pool fails to open while PostgreSQL is down is retried with a
+        # doubling delay (1, 2, 4, 8 s ...) and, until given up, blocks new ones: after a
+        # restart requests waited up to 30 s. Given up after 5 s, the next request opens
+        # one at once.
+        "reconnect_timeout": 5,
+        # While PostgreSQL is down a request waits this long for a connection, then fails,
+        # instead of the pool's 30 s (gunicorn kills a worker silent for 30 s).
+        "timeout": 5,
     }
+    # Each connection is checked (a round trip) as it leaves the pool: after a PostgreSQL
+    # restart the pool still holds connections the server closed, and the requests that
+    # drew them failed (8 of 20 answered 500 ten seconds after a restart; docs/RELIABILITY.md).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool(
     "DATABASE_JIT", False
 ):
@@ -169,8 +183,13 @@ AUTHENTICATION_BACKENDS = ["matchmaking.backends.EmailBackend"]
 # Throttling (matchmaking.throttle), counted in the shared cache: after this many failed
 # password attempts for one account within a day, every attempt is refused until the day is
 # over, the right password too; sign-up forms posted per client address within an hour.
+# A password reset lifts the account's lock. Failed log-ins per client address within an
+# hour, whichever accounts they name; password-reset emails per client address and per
+# account within an hour.
 LOGIN_FAILURES_PER_DAY = env_int("LOGIN_FAILURES_PER_DAY", 20)
+LOGIN_FAILURES_PER_HOUR = env_int("LOGIN_FAILURES_PER_HOUR", 30)
 SIGNUPS_PER_HOUR = env_int("SIGNUPS_PER_HOUR", 20)
+PASSWORD_RESETS_PER_HOUR = env_int("PASSWORD_RESETS_PER_HOUR", 5)
 # Reverse proxies in front of the site that append to X-Forwarded-For (1 behind nginx): the
 # client address is the entry the outermost trusted proxy added. 0: REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
@@ -197,6 +216,8 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery-processed"),
         "store_processed": False,
+        # kombu keeps its exchange tables in ./control unless told otherwise.
+        "control_folder": str(VAR_DIR / "celery-control"),
     }
 # A message stays in Redis, unacknowledged, until its task has finished (acks_late below).
 # When the worker holding it dies (SIGKILL, OOM killer, a lost host), a worker hands it out

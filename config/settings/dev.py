@@ -8,5 +8,5 @@ STORAGES = {
 }
 
 # The embedded default keeps its SQLite file and Celery queue folders under var/.
-for _folder in ("", "celery-queue", "celery-processed"):
+for _folder in ("", "celery-queue", "celery-processed", "celery-control"):
     (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -52,8 +52,8 @@ def signup(request):
         return redirect("matchmaking:dashboard")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and not throttle.allow_signup(request):
-        form = SignupForm(request.POST)  # bound even when empty, to carry the error
-        form.add_error(None, throttle.SIGNUP_REFUSED_MESSAGE)
+        # Not validated: the answer is the same whichever address was posted.
+        form = SignupForm.refused(request.POST, throttle.SIGNUP_REFUSED_MESSAGE)
         return render(request, "matchmaking/signup.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -2,6 +2,8 @@
 
 import csv
 import io
+import re
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -287,3 +289,69 @@ def test_import_and_export_are_for_staff_only(briefing, client, django_user_mode
     for name in ("import", "export"):
         response = client.get(reverse(f"admin:clusters_cluster_{name}"))
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+FORMULAS = ['=HYPERLINK("http://example.invalid/x","click")', "@SUM(1+1)*cmd", "+1+1", "-2+3"]
+
+
+def test_the_cluster_csv_never_writes_a_formula_and_reads_its_own_cells_back(briefing, changed_ids):
+    """Before: the admin's cluster export wrote formula cells raw (the interested-pairs CSV
+    guarded them, this one did not)."""
+    cluster = Cluster.objects.get(slug=CLAUT)
+    cluster.name, cluster.acronym, cluster.description, cluster.website = (
+        FORMULAS[0], FORMULAS[1], FORMULAS[2], "",
+    )  # fmt: skip
+    cluster.source = FORMULAS[3]
+    cluster.save()
+    data = export_csv(Cluster.objects.filter(slug=CLAUT))
+    [row] = rows_of(data)
+    for column, value in zip(["name", "acronym", "description", "source"], FORMULAS, strict=True):
+        assert row[column] == "'" + value  # shown as text by a spreadsheet
+    before = database_state()
+
+    plan = run_import(read_table(data, "clusters.csv"))
+
+    assert plan.errors == []
+    assert plan.count("unchanged") == 1  # the apostrophes are taken off again
+    assert database_state() == before
+
+
+def test_every_csv_the_site_writes_goes_through_the_one_guard():
+    """A second ``csv.writer`` would be a second place to forget the guard."""
+    root = Path(__file__).resolve().parent.parent.parent
+    writers = [
+        str(path.relative_to(root))
+        for app in ("clusters", "matchmaking", "config")
+        for path in (root / app).rglob("*.py")
+        if re.search(r"csv\.(writer|DictWriter)\(", path.read_text())
+    ]
+    assert writers == ["clusters/transfer.py"]
+    assert "csv_writer(" in (root / "matchmaking" / "services.py").read_text()
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\x7f"])
+def test_a_control_character_is_refused_at_the_preview_with_its_line(
+    briefing, staff_client, character
+):
+    """Before: a NUL byte passed the preview and gave a 500 on confirm (PostgreSQL refuses
+    it; nothing was written), and SQLite stored it."""
+    rows = [
+        new_row(slug="clean-row", name="A clean row"),
+        new_row(slug="dirty-row", name="A dirty row", description=f"Before{character}after"),
+    ]
+    before = database_state()
+
+    plan = run_import(read_table(write(rows, "csv")), dry_run=True)
+
+    code = f"U+{ord(character):04X}"
+    assert plan.errors == [
+        (3, f"description: contains the control character {code}, which no text may hold; "
+            "remove it"),
+    ]  # fmt: skip
+    upload = io.BytesIO(write(rows, "csv"))
+    upload.name = "clusters.csv"
+    response = staff_client.post(reverse("admin:clusters_cluster_import"), {"file": upload})
+    assert response.status_code == 200
+    assert response.context["plan"].errors == plan.errors
+    assert code in response.content.decode() and "Confirm import" not in response.content.decode()
+    assert database_state() == before

@@ -2,10 +2,12 @@
 even with the right password) and sign-up per client address (20 an hour), counted in the
 shared cache; a cache that is down lets people in rather than failing the request."""
 
+import re
 import threading
 
 import pytest
 from django.conf import settings as django_settings
+from django.core import mail
 from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
@@ -211,3 +213,115 @@ def test_admin_is_for_staff_only(client):
     client.force_login(staff)
     assert client.get(reverse("admin:index")).status_code == 200
     assert client.get(reverse("matchmaking:interested_csv")).status_code == 200
+
+
+# --- The probe's findings (issue 13) --------------------------------------------------------
+
+
+def test_a_throttled_signup_says_nothing_about_the_address(client, settings, record):
+    """Before: past the limit the form was still validated, and "An account with this email
+    address already exists" told which addresses have accounts (10/10 against 0/10)."""
+    settings.SIGNUPS_PER_HOUR = 1
+    make_user("member@example.eu")
+    client.logout()
+    assert signup(client, 1, REMOTE_ADDR="127.0.0.21").status_code == 302
+    answers = {}
+    for email in ("member@example.eu", "nobody@example.eu"):
+        client.logout()
+        response = client.post(
+            reverse("matchmaking:signup"),
+            {"email": email, "password1": "x", "password2": "y", "name": "", "consent": ""},
+            REMOTE_ADDR="127.0.0.21",
+        )
+        assert response.status_code == 429
+        assert "already exists" not in response.text
+        answers[email] = response.context["form"].errors
+    assert answers["member@example.eu"] == answers["nobody@example.eu"]
+    assert list(answers["member@example.eu"]) == ["__all__"]  # only the refusal, no field
+    record(throttled_answers_alike=True, field_errors_shown=0)
+
+
+def test_one_address_is_refused_after_its_failed_log_ins_whichever_accounts(
+    client, settings, record
+):
+    """Before: only accounts were counted, so one address could try any number of them."""
+    settings.LOGIN_FAILURES_PER_HOUR = 5
+    make_user("real@example.eu")
+    answered = 0
+    for number in range(12):
+        response = log_in(client, f"guess{number}@example.eu", "x", REMOTE_ADDR="127.0.0.31")
+        if "from your network" in response.text:
+            break
+        answered += 1
+    assert answered == 5
+    # Refused from that address even for an account with the right password ...
+    refused = log_in(client, "real@example.eu", PASSWORD, REMOTE_ADDR="127.0.0.31")
+    assert "from your network" in refused.text
+    assert not is_logged_in(client)
+    # ... and the account itself is not locked: from elsewhere it logs in.
+    assert log_in(client, "real@example.eu", PASSWORD, REMOTE_ADDR="127.0.0.32").status_code == 302
+    record(failed_log_ins_answered_per_address=answered, limit=5)
+
+
+def reset_password(client, email: str, new_password: str, **extra):
+    """Ask for a reset and follow the link in the email to set ``new_password``."""
+    mail.outbox.clear()
+    response = client.post(reverse("password_reset"), {"email": email}, **extra)
+    assert response.status_code == 302
+    [message] = mail.outbox
+    link = re.search(r"https?://[^/\s]+(/accounts/reset/\S+/)", message.body)[1]
+    form_page = client.get(link)
+    assert form_page.status_code == 302
+    response = client.post(
+        form_page.url, {"new_password1": new_password, "new_password2": new_password}
+    )
+    assert response.status_code == 302
+
+
+def test_a_password_reset_lifts_the_lock(client, settings, record):
+    """Before: the lock message told the owner to reset the password, but the reset left the
+    account locked for the rest of the 24 hours (anyone could lock anyone, staff too)."""
+    settings.LOGIN_FAILURES_PER_DAY = 3
+    make_user("locked@example.eu", is_staff=True)
+    for _ in range(3):
+        log_in(client, "locked@example.eu", "wrong", REMOTE_ADDR="127.0.0.41")
+    assert LOCKED in log_in(client, "locked@example.eu", PASSWORD).text
+
+    reset_password(client, "locked@example.eu", "a new and long passphrase 9")
+
+    assert not throttle.login_locked("locked@example.eu")
+    assert log_in(client, "locked@example.eu", "a new and long passphrase 9").status_code == 302
+    record(locked_after=3, lock_lifted_by_password_reset=True)
+
+
+def test_password_reset_emails_are_limited_per_address_and_per_account(
+    client, settings, caplog, record
+):
+    """Before: 10 requests, 10 emails in a second. The page answers the same either way."""
+    settings.PASSWORD_RESETS_PER_HOUR = 3
+    for number in range(6):
+        make_user(f"reset{number}@example.eu")
+    mail.outbox.clear()
+    answers = set()
+    for number in range(10):  # one account, from ten addresses
+        response = client.post(
+            reverse("password_reset"),
+            {"email": "reset0@example.eu"},
+            REMOTE_ADDR=f"127.0.1.{number}",
+        )
+        answers.add((response.status_code, response.url))
+    per_account = len(mail.outbox)
+    mail.outbox.clear()
+    for number in range(1, 6):  # five other accounts, from one address
+        response = client.post(
+            reverse("password_reset"),
+            {"email": f"reset{number}@example.eu"},
+            REMOTE_ADDR="127.0.2.1",
+        )
+        answers.add((response.status_code, response.url))
+    per_address = len(mail.outbox)
+    assert (per_account, per_address) == (3, 3)
+    assert answers == {(302, reverse("password_reset_done"))}  # nothing told
+    assert "password-reset refused" in caplog.text
+    record(emails_for_10_requests_to_one_account=per_account,
+           emails_for_5_accounts_from_one_address=per_address)  # fmt: skip

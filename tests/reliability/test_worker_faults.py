@@ -198,3 +198,80 @@ def test_a_poison_message_is_given_up_and_the_queue_flows_on(
         healthy_matched=report["matched"],
         worker_alive=worker.process.poll() is None,
     )
+
+
+# --- The probe's findings (issue 13) --------------------------------------------------------
+
+
+def test_a_delivery_count_the_cache_did_not_keep_is_retried_not_fatal(db, monkeypatch):
+    """Before: a database cache on a locked SQLite file answers a failed write with False;
+    the counter's incr() then raised ValueError, and the task failed without a retry."""
+    from matchmaking import tasks
+
+    monkeypatch.setattr(tasks.cache, "add", lambda *args, **kwargs: False)  # the refused write
+    match_interest.push_request(id="a-task-id", retries=0, is_eager=False)
+    try:
+        with pytest.raises(tasks.DeliveryNotCounted):
+            tasks.begin_delivery(match_interest, trigger="interest", subject="interest 1")
+    finally:
+        match_interest.pop_request()
+    for task in (match_interest, match_interests, sweep):
+        assert tasks.DeliveryNotCounted in task.autoretry_for  # retried with backoff, bounded
+
+
+def test_a_run_its_dead_worker_left_running_is_closed_by_the_sweep(db, settings):
+    """Before: a run whose whole worker was killed read "running" until the message came back
+    after the visibility timeout, and for ever if the message was lost in the fetch."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from matchmaking.tasks import ABANDONED_RUN_ERROR
+
+    limit = settings.CELERY_TASK_TIME_LIMIT
+    now = timezone.now()
+    abandoned = MatchRun.objects.create(
+        trigger="interest", started_at=now - timedelta(seconds=limit + 61)
+    )
+    alive = MatchRun.objects.create(trigger="interest", started_at=now - timedelta(seconds=30))
+
+    sweep.apply()
+
+    abandoned.refresh_from_db()
+    alive.refresh_from_db()
+    assert (abandoned.status, abandoned.error) == (MatchRun.Status.FAILED, ABANDONED_RUN_ERROR)
+    assert abandoned.finished_at is not None
+    assert alive.status == MatchRun.Status.RUNNING  # may still be working
+
+
+def test_the_embedded_broker_writes_nothing_outside_var(tmp_path):
+    """Before: `make run` left an untracked control/ folder in the repository root (kombu's
+    filesystem transport keeps its exchange tables in ./control unless told otherwise)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.realservices import ROOT
+
+    var = tmp_path / "var"
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"}
+    env |= {"DJANGO_SETTINGS_MODULE": "config.settings.dev", "VAR_DIR": str(var),
+            "PYTHONPATH": str(ROOT)}  # fmt: skip
+    script = (
+        "import django; django.setup()\n"
+        "from config.celery import app\n"
+        "with app.connection_for_write() as connection:\n"
+        "    producer = connection.Producer()\n"
+        "    producer.publish({'x': 1}, routing_key='celery', exchange='celery',\n"
+        "                     declare=[app.amqp.queues['celery']])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=workdir, env=env, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert list(workdir.iterdir()) == []  # nothing in the folder it was started from
+    assert any((var / "celery-queue").iterdir())  # the message is where the worker reads
+    assert (var / "celery-control").is_dir()
