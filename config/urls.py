@@ -14,6 +14,7 @@ urlpatterns = [
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("events/", include("matchmaking.events.urls")),
     path("", include("matchmaking.urls")),  # before clusters: its api/ catch-all answers 404
     path("", include("clusters.urls")),
 ]
