@@ -18,7 +18,7 @@ from tests.matchmaking.events.factories import (
     register_cluster,
     register_organisation,
 )
-from tests.matchmaking.factories import PASSWORD, make_cluster, make_organisation, make_user
+from tests.matchmaking.factories import make_cluster, make_organisation, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -180,6 +180,7 @@ def test_the_agenda_page_makes_the_same_queries_for_any_number_of_meetings(
     with django_assert_num_queries(4):
         response = client.get(reverse("events:agenda", args=[me.pk]))
     assert len(response.context["rows"]) == count
+    assert "2027-10-20 08:00–08:30" in response.content.decode()  # in the event's zone
 
 
 def test_the_ics_parses_and_is_in_the_events_time_zone(client):
