@@ -328,8 +328,8 @@ class Meeting(models.Model):
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="meetings")
     request = models.OneToOneField(MeetingRequest, on_delete=models.CASCADE, related_name="meeting")
-    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="meetings")
-    table = models.ForeignKey(Table, on_delete=models.PROTECT, related_name="meetings")
+    slot = models.ForeignKey(Slot, on_delete=models.RESTRICT, related_name="meetings")
+    table = models.ForeignKey(Table, on_delete=models.RESTRICT, related_name="meetings")
     pinned = models.BooleanField(
         _("pinned"), default=False, help_text=_("The scheduler never moves it.")
     )
@@ -360,7 +360,7 @@ class MeetingSeat(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="seats")
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="seats")
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
-    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="+")
+    slot = models.ForeignKey(Slot, on_delete=models.RESTRICT, related_name="+")
     useful = models.BooleanField(_("Was this meeting useful?"), null=True, blank=True)
     follow_up = models.BooleanField(_("Is a follow-up planned?"), null=True, blank=True)
     feedback_at = models.DateTimeField(null=True, blank=True)

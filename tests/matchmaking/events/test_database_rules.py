@@ -92,3 +92,18 @@ def test_a_move_onto_a_busy_table_is_refused_and_the_meeting_stays():
     m1.refresh_from_db()
     assert (m1.slot, m1.table) == (first, table)
     assert set(MeetingSeat.objects.filter(meeting=m1).values_list("slot", flat=True)) == {first.pk}
+
+
+def test_an_event_with_meetings_can_be_deleted_but_a_slot_with_a_meeting_cannot():
+    from django.db.models import RestrictedError
+
+    event = make_event()
+    meeting = services.book(
+        request=accepted(register_organisation(event), register_cluster(event)),
+        slot=event.slots.first(),
+        source="staff",
+    )
+    with pytest.raises(RestrictedError):
+        meeting.slot.delete()
+    event.delete()
+    assert not Meeting.objects.exists() and not MeetingSeat.objects.exists()
