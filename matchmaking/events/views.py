@@ -58,8 +58,7 @@ def event_detail(request, pk):
     )
     if show_list:
         others = [p for p in participants_filter.qs if not viewer or p.pk != viewer.pk]
-        scores = scores_for(viewer, others) if viewer else {}
-        renderer = ReasonRenderer()
+        scores = scores_for(viewer, others, ReasonRenderer()) if viewer else {}
         asked = set()
         if viewer:
             asked = set(
@@ -73,7 +72,7 @@ def event_detail(request, pk):
                 {
                     "participant": other,
                     "score": score,
-                    "reasons": [renderer.render(r) for r in reasons],
+                    "reasons": reasons,
                     "asked": other.pk in asked,
                 }
             )

@@ -264,3 +264,74 @@ def test_a_bad_event_form_shows_errors_and_creates_nothing(admin_client):
     assert response.status_code == 200
     assert {"dates", "breaks", "tables", "end", "city"} <= set(response.context["form"].errors)
     assert not Event.objects.exists()
+
+
+def _event_with_participants(count: int):
+    from tests.matchmaking.factories import make_interest
+
+    event = make_event(participants_published=True)
+    organisation = make_organisation()
+    make_interest(organisation, sectors=("aerospace",))
+    me = register_organisation(event, organisation)
+    for n in range(count):
+        if n % 2:
+            register_cluster(event, make_cluster(sectors=("aerospace",), is_published=True))
+        else:
+            register_organisation(event)
+    return event, organisation, me
+
+
+@pytest.mark.parametrize("count", [4, 12])
+def test_the_participant_list_makes_the_same_queries_for_any_number_of_participants(
+    client, django_assert_num_queries, count
+):
+    event, organisation, me = _event_with_participants(count)
+    client.force_login(organisation.user)
+    url = reverse("events:event", args=[event.pk])
+    client.get(url)  # the engine's cluster index is built once per process: not counted
+    # session, user, the event, the user's participations; the participants (with
+    # organisation, cluster, state) and the clusters' sectors; the viewer's interests, and
+    # per interest (not per participant) its sectors, related sectors and states; the
+    # engine's data-version token; the requests sent and received; the reasons' sector and
+    # state names; may they register: their organisation, registered already, clusters they
+    # manage; the filter form's sectors and states
+    with django_assert_num_queries(20):
+        response = client.get(url)
+    rows = response.context["rows"]
+    assert len(rows) == count
+    clusters = [row for row in rows if row["participant"].cluster_id]
+    assert rows[: len(clusters)] == clusters  # scored clusters ("suggested for you") first
+    assert all(row["score"] and row["reasons"] for row in clusters)
+
+
+def test_the_participant_list_filters_by_kind_and_country(client):
+    event, organisation, me = _event_with_participants(4)
+    register_organisation(event, make_organisation(country="ES", name="Bilbao Aero"))
+    client.force_login(organisation.user)
+    url = reverse("events:event", args=[event.pk])
+    names = lambda response: [row["participant"].name for row in response.context["rows"]]  # noqa: E731
+    assert names(client.get(url, {"country": "ES"})) == ["Bilbao Aero"]
+    kinds = {
+        row["participant"].is_cluster
+        for row in client.get(url, {"kind": "cluster"}).context["rows"]
+    }
+    assert kinds == {True}
+    assert client.get(url, {"country": "XX"}).status_code == 200  # a bad filter: no 500
+
+
+def test_a_cluster_sees_the_organisations_it_was_suggested_to_first(client):
+    from tests.matchmaking.factories import make_interest, make_suggestion
+
+    event = make_event(participants_published=True)
+    cluster = make_cluster(is_published=True)
+    me = register_cluster(event, cluster)
+    fan = make_organisation(name="Fan GmbH")
+    make_suggestion(make_interest(fan), cluster, score=77)
+    register_organisation(event, make_organisation(name="Another SAS"))
+    register_organisation(event, fan)
+    client.force_login(_manager(cluster))
+    rows = client.get(reverse("events:event", args=[event.pk]), {"as": me.pk}).context["rows"]
+    assert [(row["participant"].name, row["score"]) for row in rows] == [
+        ("Fan GmbH", 77),
+        ("Another SAS", None),
+    ]
