@@ -19,9 +19,16 @@ from tests.browser.conftest import (
     make_organisation,
     screenshot,
 )
+from tests.browser.test_accessibility import FAILING_IMPACTS, axe_violations, describe
 from tests.browser.test_journeys import reload_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def assert_accessible(page) -> None:
+    """No serious or critical axe-core violation on the page as it is."""
+    failing = [v for v in axe_violations(page) if v["impact"] in FAILING_IMPACTS]
+    assert not failing, describe(page.url, failing)
 
 
 def test_staff_create_an_event_two_participants_meet_and_share_one_agenda_entry(
@@ -60,6 +67,7 @@ def test_staff_create_an_event_two_participants_meet_and_share_one_agenda_entry(
     staff.get_by_label("Meetings end").fill("11:00")
     staff.get_by_label("Tables").fill("Mesa 1, Mesa 2")
     screenshot(staff, "events-1-staff-create", full_page=True)
+    assert_accessible(staff)
     staff.get_by_role("button", name="Create the event").click()
     expect(staff.get_by_role("heading", level=1)).to_contain_text("Manage EU-Mexico aerospace")
     event_url = staff.url.replace("/staff", "")
@@ -74,6 +82,7 @@ def test_staff_create_an_event_two_participants_meet_and_share_one_agenda_entry(
         page.get_by_role("link", name="Register").click()
         page.get_by_label(re.compile(r"2099-10-20 09:00")).check()
         page.get_by_label("Most meetings you want").fill("6")
+        assert_accessible(page)
         page.get_by_role("button", name="Register").click()
         expect(page.get_by_role("status")).to_contain_text("You are registered")
 
@@ -84,6 +93,7 @@ def test_staff_create_an_event_two_participants_meet_and_share_one_agenda_entry(
     expect(card).to_contain_text("Same sector: Aerospace")
     card.get_by_label(re.compile("Message to")).fill("We make turbine parts; shall we meet?")
     screenshot(sme, "events-2-participants")
+    assert_accessible(sme)
     card.get_by_role("button", name="Request a meeting").click()
     expect(sme.get_by_role("status")).to_contain_text("Request sent")
 
@@ -92,6 +102,7 @@ def test_staff_create_an_event_two_participants_meet_and_share_one_agenda_entry(
     director.get_by_role("link", name=re.compile("^Requests of")).click()
     director.get_by_role("link", name="Answer").click()
     expect(director.get_by_text("We make turbine parts")).to_be_visible()
+    assert_accessible(director)
     director.get_by_role("button", name="Accept").click()
     expect(director.get_by_role("status")).to_contain_text("Meeting accepted")
 
@@ -101,6 +112,12 @@ def test_staff_create_an_event_two_participants_meet_and_share_one_agenda_entry(
     reload_until(staff, lambda page: page.locator("#scheduled").count(), what="the run's result")
     expect(staff.locator("#scheduled")).to_contain_text("1 meetings scheduled")
     screenshot(staff, "events-3-scheduler-run")
+    assert_accessible(staff)
+    staff.get_by_role("link", name="EU-Mexico aerospace brokerage").click()
+    assert_accessible(staff)  # the staff page: check-in, meetings with their move forms
+    staff.get_by_role("link", name="Table plan").click()
+    expect(staff.locator("table.table-plan tbody tr")).to_have_count(1)
+    assert_accessible(staff)
 
     # Both agendas show the same meeting, at the same time and table.
     rows = []
@@ -115,6 +132,11 @@ def test_staff_create_an_event_two_participants_meet_and_share_one_agenda_entry(
     assert rows[0] == rows[1]
     assert rows[0][0].startswith("2099-10-20 ")
     screenshot(sme, "events-4-agenda")
+    assert_accessible(sme)
+    sme.set_viewport_size({"width": 390, "height": 844})
+    screenshot(sme, "events-5-agenda-phone", full_page=True)
+    assert_accessible(sme)
+    sme.set_viewport_size({"width": 1280, "height": 800})
 
     # The iCalendar file parses, in the event's time zone.
     with sme.expect_download() as download:
