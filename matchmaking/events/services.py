@@ -25,6 +25,7 @@ from matchmaking.events.models import (
     Slot,
     Table,
 )
+from matchmaking.queue import enqueue_on_commit
 
 
 class SlotTaken(Exception):
@@ -229,7 +230,7 @@ def move(*, meeting: Meeting, slot: Slot, table: Table, pinned: bool = True) -> 
 def notify_change(meeting_id: int) -> None:
     from matchmaking.events.tasks import send_agenda_change
 
-    transaction.on_commit(lambda: send_agenda_change.delay(meeting_id))
+    enqueue_on_commit(send_agenda_change, meeting_id)
 
 
 # --- The scheduler's input and output ------------------------------------------------------

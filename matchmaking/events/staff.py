@@ -8,7 +8,6 @@ import openpyxl
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 from matchmaking.events import services, tasks
 from matchmaking.events.forms import EventForm, MoveForm, StaffRegistrationForm
 from matchmaking.events.models import Event, Meeting, MeetingRequest, Participant, SchedulerRun
+from matchmaking.queue import enqueue_on_commit
 from matchmaking.services import _cell as csv_cell  # the project's CSV formula guard
 
 
@@ -71,7 +71,7 @@ def run_scheduler(request, pk):
     run = SchedulerRun.objects.create(
         event=event, requested_by=request.user, time_limit=settings.EVENTS_SCHEDULER_SECONDS
     )
-    transaction.on_commit(lambda: tasks.run_scheduler.delay(run.pk))
+    enqueue_on_commit(tasks.run_scheduler, run.pk)
     return redirect("events:scheduler_run", run.pk)
 
 
@@ -125,7 +125,7 @@ def move_meeting(request, pk):
 def send_agendas(request, pk):
     event = get_object_or_404(Event, pk=pk)
     final = request.POST.get("final") == "1"
-    transaction.on_commit(lambda: tasks.send_agendas.delay(event.pk, final))
+    enqueue_on_commit(tasks.send_agendas, event.pk, final)
     messages.success(request, _("The agendas are being sent."))
     return redirect("events:staff_event", event.pk)
 

@@ -335,3 +335,27 @@ def test_a_cluster_sees_the_organisations_it_was_suggested_to_first(client):
         ("Fan GmbH", 77),
         ("Another SAS", None),
     ]
+
+
+def test_a_booked_meeting_emails_both_sides_their_agenda_and_staff_send_final_agendas(
+    admin_client, django_capture_on_commit_callbacks, monkeypatch, mailoutbox
+):
+    from matchmaking.events import tasks
+
+    sent = []
+    monkeypatch.setattr(
+        tasks.send_agenda_change, "apply_async", lambda args, **kw: sent.append(args)
+    )
+    event = make_event()
+    a = register_organisation(event, make_organisation(name="Aero GmbH"))
+    b = register_organisation(event, make_organisation(name="Bilbao Aero"))
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting = services.book(request=accepted(a, b), slot=event.slots.first(), source="staff")
+    assert sent == [(meeting.pk,)]
+    assert tasks.send_agenda_change(meeting.pk) == 2
+    assert {m.to[0] for m in mailoutbox} == {a.email(), b.email()}
+    assert "Bilbao Aero" in mailoutbox[0].body and "08:00" not in mailoutbox[0].body
+    assert "09:00" in mailoutbox[0].body  # the event's zone (America/Monterrey), not UTC
+    mailoutbox.clear()
+    assert tasks.send_agendas(event.pk, True) == 2
+    assert all("Your final agenda" in m.subject for m in mailoutbox)
