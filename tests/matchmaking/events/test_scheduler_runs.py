@@ -143,7 +143,39 @@ def test_two_runs_in_real_workers_and_participants_booking_meanwhile_never_doubl
     assert list(
         SchedulerRun.objects.filter(pk__in=[r.pk for r in runs]).values_list("status", flat=True)
     ) == ["done", "done"]
+    assert all(
+        run.progress["meetings"] > 0
+        for run in SchedulerRun.objects.filter(pk__in=[r.pk for r in runs])
+    )
     assert booked, "no participant booked during the runs"
     assert Meeting.objects.filter(request__in=booked, source="participants").count() == len(booked)
     assert Meeting.objects.filter(event=event, source="scheduler").exists()
     _assert_consistent(event)
+
+
+@pytest.mark.django_db
+def test_staff_start_a_run_and_its_page_gives_each_left_out_request_its_reason(
+    admin_client, django_capture_on_commit_callbacks, monkeypatch
+):
+    from django.urls import reverse
+
+    sent = []
+    monkeypatch.setattr(tasks.run_scheduler, "apply_async", lambda args, **kw: sent.append(args))
+    event = make_event(tables="1", start="09:00", end="09:30")  # one meeting fits
+    a = register_organisation(event)
+    accepted(a, register_cluster(event))
+    accepted(a, register_cluster(event))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("events:run_scheduler", args=[event.pk]))
+    run = SchedulerRun.objects.get()
+    assert response.url == reverse("events:scheduler_run", args=[run.pk])
+    assert sent == [(run.pk,)]
+    page = admin_client.get(response.url).content.decode()
+    assert 'http-equiv="refresh"' in page  # queued: the page follows the run
+    tasks.run_scheduler(run.pk)
+    page = admin_client.get(response.url).content.decode()
+    assert "1 meetings scheduled" in page and 'http-equiv="refresh"' not in page
+    assert (
+        "One side has as many meetings as it wants." in page
+        or "Every common free time is full" in page
+    )
