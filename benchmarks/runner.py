@@ -22,19 +22,21 @@ def run(plan, redis, *, started: float, only: set[str] | None = None) -> int:
     report.machine = machine(redis)
     print(f"benchmarks ({plan.mode}) on {report.machine['cpu']}, "
           f"{report.machine['cores']} cores", flush=True)  # fmt: skip
-    prepared = data.prepare(clusters=plan.clusters, organisations=plan.organisations)
-    data.settle()
-    all_ids = data.interest_ids(plan.organisations)
-    report.sizes = {
-        "synthetic data": f"{plan.clusters:,} clusters, {plan.organisations:,} organisations "
-        f"({len(all_ids):,} active interests), seed {data.SEED}: {prepared}",
-        "published clusters": f"{data.published_clusters():,} (the briefing's 87 included)",
-        "top N per interest": str(settings.MATCH_TOP_N),
-        "re-match batch size": str(settings.MATCH_BATCH_SIZE),
-        "vacuum": "`VACUUM (ANALYZE)` of the interests and suggestions before the run, "
-        "before each re-match and after the last, so that cleaning up an earlier run's rows "
-        "does not compete with the measurements",
-    }
+    all_ids: list = []
+    if only is None or only - {"7"}:  # target 7 (events) makes its own data
+        prepared = data.prepare(clusters=plan.clusters, organisations=plan.organisations)
+        data.settle()
+        all_ids = data.interest_ids(plan.organisations)
+        report.sizes = {
+            "synthetic data": f"{plan.clusters:,} clusters, {plan.organisations:,} organisations "
+            f"({len(all_ids):,} active interests), seed {data.SEED}: {prepared}",
+            "published clusters": f"{data.published_clusters():,} (the briefing's 87 included)",
+            "top N per interest": str(settings.MATCH_TOP_N),
+            "re-match batch size": str(settings.MATCH_BATCH_SIZE),
+            "vacuum": "`VACUUM (ANALYZE)` of the interests and suggestions before the run, "
+            "before each re-match and after the last, so that cleaning up an earlier run's rows "
+            "does not compete with the measurements",
+        }
     counter = Counter(redis_client.Redis.from_url(redis.url(2)))
     state = {}
     steps = [
@@ -46,6 +48,7 @@ def run(plan, redis, *, started: float, only: set[str] | None = None) -> int:
         ("2", "full re-match", lambda: _rematch(report, plan, all_ids, counter, state)),
         ("3", "one cluster edited", lambda: _cluster_edit(report, plan, state)),
         ("6", "queue", lambda: _queue(report, plan, counter, state)),
+        ("7", "events: scheduler and agenda", lambda: _events(report)),
     ]
     for number, name, step in steps:
         if only is not None and number not in only:
@@ -328,3 +331,12 @@ def _pages(report: Report, plan) -> None:
     from benchmarks import pages
 
     pages.run(report, plan)
+
+
+# --- 7 ------------------------------------------------------------------------------------
+
+
+def _events(report: Report) -> None:
+    from benchmarks import events
+
+    events.run(report)

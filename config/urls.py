@@ -20,6 +20,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("events/", include("matchmaking.events.urls")),
     path("", include("matchmaking.urls")),  # before clusters: its api/ catch-all answers 404
     path("", include("clusters.urls")),
 ]

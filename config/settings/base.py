@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     # Our apps first, so their registration/ templates win over the admin's.
     "clusters",
     "matchmaking",
+    "matchmaking.events",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -290,3 +291,13 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 EMAIL_VERIFICATION_MAX_AGE = env_int("EMAIL_VERIFICATION_MAX_AGE", 60 * 60 * 24 * 3)
+
+# Events (matchmaking.events): the scheduler's time limit and CP-SAT workers, how long a
+# meeting request waits for an answer, how often pending requests are expired.
+EVENTS_SCHEDULER_SECONDS = env_int("EVENTS_SCHEDULER_SECONDS", 60)
+EVENTS_SCHEDULER_WORKERS = env_int("EVENTS_SCHEDULER_WORKERS", 2)
+EVENTS_REQUEST_EXPIRY_HOURS = env_int("EVENTS_REQUEST_EXPIRY_HOURS", 24 * 7)
+CELERY_BEAT_SCHEDULE["events-expire-requests"] = {
+    "task": "matchmaking.events.tasks.expire_requests",
+    "schedule": env_int("EVENTS_EXPIRY_SWEEP_SECONDS", 600),
+}

@@ -1,0 +1,69 @@
+from django.contrib import admin
+
+from matchmaking.events.models import (
+    Event,
+    EventDay,
+    Meeting,
+    MeetingBlock,
+    MeetingRequest,
+    Participant,
+    SchedulerRun,
+    Table,
+)
+
+
+class EventDayInline(admin.TabularInline):
+    model = EventDay
+    extra = 0
+
+
+class TableInline(admin.TabularInline):
+    model = Table
+    extra = 0
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "city",
+        "is_online",
+        "registration_deadline",
+        "scheduling",
+        "request_mode",
+    ]
+    inlines = [EventDayInline, TableInline]
+
+
+@admin.register(MeetingBlock)
+class MeetingBlockAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "slot_minutes", "breaks"]
+    list_filter = ["day__event"]
+
+
+@admin.register(Participant)
+class ParticipantAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "event", "max_meetings", "checked_in_at", "no_show"]
+    list_filter = ["event"]
+    list_select_related = ["organisation", "cluster", "event"]
+    raw_id_fields = ["organisation", "cluster", "registered_by"]
+
+
+@admin.register(MeetingRequest)
+class MeetingRequestAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "event", "status", "is_mutual", "score", "expires_at"]
+    list_filter = ["event", "status"]
+    raw_id_fields = ["sender", "receiver"]
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "pinned", "source"]
+    list_filter = ["event", "pinned"]
+    raw_id_fields = ["request", "slot", "table"]
+
+
+@admin.register(SchedulerRun)
+class SchedulerRunAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "status", "scheduled", "kept", "created", "finished_at"]
+    readonly_fields = ["progress", "unschedulable"]
