@@ -46,46 +46,39 @@ def briefing_rows(django_db_setup, django_db_blocker):
     return rows
 
 
-def _instances(model, values) -> list[models.Model]:
-    columns = _columns(model)
-    return [model(**dict(zip(columns, row, strict=True))) for row in values]
-
-
-def insert_script(rows) -> list[str]:
+def insert_statements(rows) -> list[tuple[str, tuple | None]]:
     """SQL that inserts ``briefing_rows`` as they were (same primary keys), then moves the id
-    sequences past them, so that rows a test creates get new ids. On PostgreSQL it is one
-    script with the values inlined (one round trip); elsewhere, nothing (see write_rows)."""
-    if connection.vendor != "postgresql":
-        return []
+    sequences past them, so that rows a test creates get new ids. Built once a session; on
+    PostgreSQL one script with the values inlined (one round trip a test)."""
     statements = []
     for model, values in rows.items():
-        query = sql.InsertQuery(model)
-        query.insert_values(model._meta.concrete_fields, _instances(model, values))
-        for statement, params in query.get_compiler(connection=connection).as_sql():
-            statements.append(connection.ops.compose_sql(statement, params))
-    statements += connection.ops.sequence_reset_sql(no_style(), list(rows))
-    return [";\n".join(statements)]
+        columns, fields = _columns(model), model._meta.concrete_fields
+        objs = [model(**dict(zip(columns, row, strict=True))) for row in values]
+        size = connection.ops.bulk_batch_size(fields, objs) or len(objs)
+        for start in range(0, len(objs), size):
+            query = sql.InsertQuery(model)
+            query.insert_values(fields, objs[start : start + size])
+            statements += query.get_compiler(connection=connection).as_sql()
+    statements += [(statement, None) for statement in
+                   connection.ops.sequence_reset_sql(no_style(), list(rows))]  # fmt: skip
+    if connection.vendor == "postgresql":
+        script = ";\n".join(connection.ops.compose_sql(text, params) for text, params in statements)
+        return [(script, None)]
+    return statements
 
 
 @pytest.fixture(scope="session")
-def _briefing_script(briefing_rows, django_db_blocker) -> list[str]:
+def _briefing_statements(briefing_rows, django_db_blocker) -> list[tuple[str, tuple | None]]:
     with django_db_blocker.unblock():
-        return insert_script(briefing_rows)
-
-
-def write_rows(rows, script: list[str]) -> None:
-    with connection.cursor() as cursor:
-        for statement in script:
-            cursor.execute(statement)
-    if not script:  # SQLite: a bulk insert a table (it has no sequences to move)
-        for model, values in rows.items():
-            model._base_manager.bulk_create(_instances(model, values))
+        return insert_statements(briefing_rows)
 
 
 @pytest.fixture
-def briefing(db, briefing_rows, _briefing_script):
+def briefing(db, _briefing_statements):
     """The whole briefing loaded, as `manage.py load_briefing` loads it."""
-    write_rows(briefing_rows, _briefing_script)
+    with connection.cursor() as cursor:
+        for statement, params in _briefing_statements:
+            cursor.execute(statement, params)
 
 
 # --- PostgreSQL-only tests -------------------------------------------------------------------
