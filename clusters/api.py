@@ -1,10 +1,11 @@
-"""Read-only JSON API over the published directory (plain Django views, no framework).
+"""Read-only JSON API over the published directory (``/api/v1/``, Django REST framework).
 
-``GET /api/clusters/`` takes the same filters as the directory page (``q``, ``sector``,
-``state``, ``label``, ``formally_organised``) plus ``page``, and answers
-``{"count", "next", "previous", "results"}``. Malformed or unknown parameters answer 400
+``GET /api/v1/clusters/`` takes the same filters as the directory page (``clusters.filters``:
+``q``, ``sector``, ``state``, ``label``, ``formally_organised``) plus ``page``, and answers
+``{"count", "next", "previous", "results"}``. Malformed parameters answer 400
 ``{"error": "...", "fields": {name: [messages]}}``; a page past the last one, an unknown slug
 or an unknown path answers 404 ``{"error": "..."}``. Only published clusters ever appear.
+The serializers below both write the answers and describe them in the OpenAPI schema.
 """
 
 from django.conf import settings
@@ -12,59 +13,185 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import defaults
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 
-from clusters.filters import run_directory_query
-from clusters.jsonapi import json_error as _error
-from clusters.jsonapi import json_response as _json
-from clusters.jsonapi import read_only as api_view
+from clusters.filters import ClusterFilter, run_directory_query
+from clusters.jsonapi import BAD_PARAMETERS, NOT_FOUND, ReadOnlyAPIView, json_error
 from clusters.models import Cluster, Sector
 from clusters.pagecache import cached
 from clusters.views.places import states_with_counts
 
-
-def _state(state):
-    if state is None:
-        return None
-    return {"code": state.code, "name": state.name}
+# --- Serializers ---------------------------------------------------------------------------
 
 
-def _sector(sector):
-    return {"slug": sector.slug, "name": sector.name}
+class StateRefSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="ISO 3166-2:MX code, e.g. MX-NLE.")
+    name = serializers.CharField()
 
 
-def serialize_cluster(cluster: Cluster, request) -> dict:
-    """A cluster as the API shows it; uses only prefetched relations (no queries)."""
-    exports = cluster.exports_usd_millions
-    return {
-        "slug": cluster.slug,
-        "name": cluster.name,
-        "other_names": [name for name in cluster.all_names() if name != cluster.name],
-        "acronym": cluster.acronym,
-        "state": _state(cluster.state),
-        "sectors": [_sector(sector) for sector in cluster.sectors.all()],
-        "sector_label": cluster.sector_label,
-        "labels": [
+class ClusterRefSerializer(serializers.Serializer):
+    """A cluster where another answer names it (matchmaking's suggestions and preview)."""
+
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    url = serializers.URLField()
+    state = StateRefSerializer(allow_null=True)
+
+
+class SectorRefSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField(help_text="In the request's language.")
+
+
+class LabelSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(choices=["gold", "silver", "bronze"])
+    valid = serializers.BooleanField(source="is_valid")
+    validity_note = serializers.CharField()
+    listed_name = serializers.CharField()
+    source = serializers.CharField()
+
+
+class ClusterSerializer(serializers.Serializer):
+    """A published cluster; reads only prefetched relations (no queries)."""
+
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    other_names = serializers.SerializerMethodField()
+    acronym = serializers.CharField()
+    state = StateRefSerializer(allow_null=True, help_text="Null where the briefing gives none.")
+    sectors = SectorRefSerializer(many=True)
+    sector_label = serializers.CharField(help_text="The sector as the briefing writes it.")
+    labels = LabelSerializer(many=True, help_text="ESCA quality labels (briefing, Table 4).")
+    formally_organised = serializers.BooleanField(source="is_formally_organised")
+    website = serializers.CharField()
+    description = serializers.CharField()
+    members = serializers.IntegerField(allow_null=True)
+    companies = serializers.IntegerField(allow_null=True)
+    founded_year = serializers.IntegerField(allow_null=True)
+    exports_usd_millions = serializers.DecimalField(
+        max_digits=12, decimal_places=2, allow_null=True, coerce_to_string=True
+    )
+    figures_note = serializers.CharField()
+    source = serializers.CharField(help_text="Where in the briefing the profile comes from.")
+    last_verified = serializers.DateField(allow_null=True)
+    url = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_other_names(self, cluster) -> list[str]:
+        return [name for name in cluster.all_names() if name != cluster.name]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, cluster) -> str:
+        return self.context["request"].build_absolute_uri(cluster.get_absolute_url())
+
+
+class EcosystemSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class SectorSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField(help_text="In the request's language.")
+    name_en = serializers.CharField()
+    name_es = serializers.CharField()
+    is_promexico_priority = serializers.BooleanField()
+    ecosystems = EcosystemSerializer(many=True, help_text="EU industrial ecosystems.")
+    cluster_count = serializers.IntegerField(source="published_cluster_count")
+    url = serializers.SerializerMethodField()
+    clusters = serializers.SerializerMethodField(help_text="This sector's clusters in the API.")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, sector) -> str:
+        return self.context["request"].build_absolute_uri(sector.get_absolute_url())
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_clusters(self, sector) -> str:
+        path = f"{reverse('clusters:api_cluster_list')}?sector={sector.slug}"
+        return self.context["request"].build_absolute_uri(path)
+
+
+class StateSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="ISO 3166-2:MX code, e.g. MX-NLE.")
+    name = serializers.CharField()
+    cluster_count = serializers.IntegerField(source="published_cluster_count")
+    url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, state) -> str:
+        return self.context["request"].build_absolute_uri(state.get_absolute_url())
+
+
+class IndexSerializer(serializers.Serializer):
+    clusters = serializers.URLField()
+    sectors = serializers.URLField()
+    states = serializers.URLField()
+
+
+# --- Views ---------------------------------------------------------------------------------
+
+
+class Index(ReadOnlyAPIView):
+    @extend_schema(summary="The API's lists", responses=IndexSerializer)
+    def get(self, request):
+        return Response(
             {
-                "level": label.level,
-                "valid": label.is_valid,
-                "validity_note": label.validity_note,
-                "listed_name": label.listed_name,
-                "source": label.source,
+                name: request.build_absolute_uri(reverse(f"clusters:api_{name[:-1]}_list"))
+                for name in ("clusters", "sectors", "states")
             }
-            for label in cluster.labels.all()
-        ],
-        "formally_organised": cluster.is_formally_organised,
-        "website": cluster.website,
-        "description": cluster.description,
-        "members": cluster.members,
-        "companies": cluster.companies,
-        "founded_year": cluster.founded_year,
-        "exports_usd_millions": str(exports) if exports is not None else None,
-        "figures_note": cluster.figures_note,
-        "source": cluster.source,
-        "last_verified": cluster.last_verified.isoformat() if cluster.last_verified else None,
-        "url": request.build_absolute_uri(cluster.get_absolute_url()),
-    }
+        )
+
+
+class ApiPagination(PageNumberPagination):
+    """Describes the pages in the schema; ``run_directory_query`` cuts them."""
+
+    def get_page_size(self, request):
+        return settings.API_PAGE_SIZE
+
+
+class ClusterList(ReadOnlyAPIView, ListAPIView):
+    """The published clusters, filtered like the directory page, ``API_PAGE_SIZE`` a page.
+
+    Served from the page cache while the cluster data has not changed (``clusters.pagecache``):
+    the answer depends on nothing but the data and the URL."""
+
+    queryset = Cluster.objects.for_directory()
+    serializer_class = ClusterSerializer
+    filterset_class = ClusterFilter  # read by run_directory_query and the schema alike
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = ApiPagination
+
+    @extend_schema(
+        summary="Published clusters",
+        responses={200: ClusterSerializer, 400: BAD_PARAMETERS, 404: NOT_FOUND},
+    )
+    def get(self, request):
+        status, body = cached(request, "api-clusters", lambda: self._page(request))
+        return HttpResponse(body, status=status, content_type="application/json")
+
+    def _page(self, request) -> tuple[int, bytes]:
+        query = run_directory_query(request.GET, per_page=settings.API_PAGE_SIZE)
+        if query.status in (400, 404):
+            response = json_error(query.message, query.status, fields=query.errors)
+            return response.status_code, response.content
+        page = query.page
+        results = ClusterSerializer(page.object_list, many=True, context={"request": request})
+        body = {
+            "count": page.paginator.count,
+            "next": _page_url(request, page.next_page_number() if page.has_next() else None),
+            "previous": _page_url(
+                request, page.previous_page_number() if page.has_previous() else None
+            ),
+            "results": results.data,
+        }
+        return 200, JSONRenderer().render(body)
 
 
 def _page_url(request, number):
@@ -79,105 +206,59 @@ def _page_url(request, number):
     return request.build_absolute_uri(request.path) + (f"?{query}" if query else "")
 
 
-@api_view
-def index(request):
-    return _json(
-        {
-            name: request.build_absolute_uri(reverse(f"clusters:api_{name[:-1]}_list"))
-            for name in ("clusters", "sectors", "states")
-        }
+class ClusterDetail(ReadOnlyAPIView):
+    @extend_schema(
+        summary="A published cluster", responses={200: ClusterSerializer, 404: NOT_FOUND}
     )
+    def get(self, request, slug):
+        cluster = (
+            Cluster.objects.published()
+            .select_related("state")
+            .prefetch_related("sectors", "labels", "other_names")
+            .filter(slug=slug)
+            .first()
+        )
+        if cluster is None:
+            message = _("No published cluster has the slug “%(slug)s”.") % {"slug": slug}
+            return json_error(message, 404)
+        return Response(ClusterSerializer(cluster, context={"request": request}).data)
 
 
-@api_view
-def cluster_list(request):
-    """Served from the page cache while the cluster data has not changed
-    (``clusters.pagecache``): the answer depends on nothing but the data and the URL."""
-    status, body = cached(request, "api-clusters", lambda: _cluster_list(request))
-    return HttpResponse(body, status=status, content_type="application/json")
-
-
-def _cluster_list(request) -> tuple[int, bytes]:
-    query = run_directory_query(request.GET, per_page=settings.API_PAGE_SIZE)
-    if query.status in (400, 404):
-        response = _error(query.message, query.status, fields=query.errors)
-        return response.status_code, response.content
-    page = query.page
-    response = _json(
-        {
-            "count": page.paginator.count,
-            "next": _page_url(request, page.next_page_number() if page.has_next() else None),
-            "previous": _page_url(
-                request, page.previous_page_number() if page.has_previous() else None
-            ),
-            "results": [serialize_cluster(cluster, request) for cluster in page.object_list],
-        }
+class SectorList(ReadOnlyAPIView):
+    @extend_schema(
+        summary="Sectors, with their count of published clusters",
+        responses=SectorSerializer(many=True),
     )
-    return response.status_code, response.content
+    def get(self, request):
+        sectors = Sector.objects.with_cluster_counts().prefetch_related("ecosystems")
+        serializer = SectorSerializer(sectors, many=True, context={"request": request})
+        return Response(serializer.data)
 
 
-@api_view
-def cluster_detail(request, slug):
-    cluster = (
-        Cluster.objects.published()
-        .select_related("state")
-        .prefetch_related("sectors", "labels", "other_names")
-        .filter(slug=slug)
-        .first()
+class StateList(ReadOnlyAPIView):
+    @extend_schema(
+        summary="The 32 states, with their count of published clusters",
+        responses=StateSerializer(many=True),
     )
-    if cluster is None:
-        return _error(_("No published cluster has the slug “%(slug)s”.") % {"slug": slug}, 404)
-    return _json(serialize_cluster(cluster, request))
+    def get(self, request):
+        states = states_with_counts()
+        return Response(StateSerializer(states, many=True, context={"request": request}).data)
 
 
-@api_view
-def sector_list(request):
-    sectors = Sector.objects.with_cluster_counts().prefetch_related("ecosystems")
-    return _json(
-        [
-            {
-                "slug": sector.slug,
-                "name": sector.name,
-                "name_en": sector.name_en,
-                "name_es": sector.name_es,
-                "is_promexico_priority": sector.is_promexico_priority,
-                "ecosystems": [
-                    {"slug": eco.slug, "name": eco.name} for eco in sector.ecosystems.all()
-                ],
-                "cluster_count": sector.published_cluster_count,
-                "url": request.build_absolute_uri(sector.get_absolute_url()),
-                "clusters": request.build_absolute_uri(
-                    f"{reverse('clusters:api_cluster_list')}?sector={sector.slug}"
-                ),
-            }
-            for sector in sectors
-        ]
-    )
+class NotFound(ReadOnlyAPIView):
+    """Anything else under ``/api/v1/``: a JSON 404, not the HTML one."""
 
+    schema = None  # not an endpoint
 
-@api_view
-def state_list(request):
-    return _json(
-        [
-            {
-                "code": state.code,
-                "name": state.name,
-                "cluster_count": state.published_cluster_count,
-                "url": request.build_absolute_uri(state.get_absolute_url()),
-            }
-            for state in states_with_counts()
-        ]
-    )
-
-
-@api_view
-def not_found(request, rest=""):
-    return _error(_("No such API endpoint: %(path)s") % {"path": request.path}, 404)
+    def get(self, request, rest=""):
+        return json_error(_("No such API endpoint: %(path)s") % {"path": request.path}, 404)
 
 
 def server_error(request):
     """The site's 500 handler (``config.urls.handler500``): JSON under /api/, where clients
     parse the answer, Django's HTML page elsewhere."""
     if request.path.startswith("/api/"):
-        return _error(_("Server error: the request could not be answered. Try again later."), 500)
+        return json_error(
+            _("Server error: the request could not be answered. Try again later."), 500
+        )
     return defaults.server_error(request)

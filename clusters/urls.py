@@ -17,11 +17,11 @@ urlpatterns = [
     path("sectors/<slug:slug>/", views.sector_detail, name="sector_detail"),
     path("programmes/", views.programme_list, name="programme_list"),
     path("map/", views.map_view, name="map"),
-    path("api/", api.index, name="api_index"),
-    path("api/clusters/", api.cluster_list, name="api_cluster_list"),
-    path("api/clusters/<slug:slug>/", api.cluster_detail, name="api_cluster_detail"),
-    path("api/sectors/", api.sector_list, name="api_sector_list"),
-    path("api/states/", api.state_list, name="api_state_list"),
-    # Anything else under api/ answers a JSON 404, not the HTML one ([\s\S]: newlines too).
-    re_path(r"^api/(?P<rest>(?:[\s\S]*/)?)$", api.not_found, name="api_not_found"),
+    path("api/v1/", api.Index.as_view(), name="api_index"),
+    path("api/v1/clusters/", api.ClusterList.as_view(), name="api_cluster_list"),
+    path("api/v1/clusters/<slug:slug>/", api.ClusterDetail.as_view(), name="api_cluster_detail"),
+    path("api/v1/sectors/", api.SectorList.as_view(), name="api_sector_list"),
+    path("api/v1/states/", api.StateList.as_view(), name="api_state_list"),
+    # Anything else under api/v1/ answers a JSON 404, not the HTML one ([\s\S]: newlines too).
+    re_path(r"^api/v1/(?P<rest>(?:[\s\S]*/)?)$", api.NotFound.as_view(), name="api_not_found"),
 ]

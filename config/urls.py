@@ -1,8 +1,17 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.http import HttpResponsePermanentRedirect
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
 from matchmaking.auth_events import LoggedPasswordResetForm, UnlockingSetPasswordForm
+
+
+def api_v0_redirect(request, rest):
+    """The API's paths before it had versions (``/api/clusters/?...``) lead to ``/api/v1/``,
+    query string kept (the path as the request escaped it: no header injection)."""
+    return HttpResponsePermanentRedirect("/api/v1/" + request.get_full_path()[len("/api/") :])
+
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -21,8 +30,17 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("events/", include("matchmaking.events.urls")),
-    path("", include("matchmaking.urls")),  # before clusters: its api/ catch-all answers 404
+    # The API's OpenAPI 3 schema, generated from its views, and Swagger UI over it (its files
+    # served by the site: drf-spectacular-sidecar; its script a file, for the CSP).
+    path("api/schema/", SpectacularJSONAPIView.as_view(), name="api_schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api_schema", template_name="api/docs.html"),
+        name="api_docs",
+    ),
+    path("", include("matchmaking.urls")),  # before clusters: its api/v1/ catch-all answers 404
     path("", include("clusters.urls")),
+    re_path(r"^api/(?!v1/|v1$)(?P<rest>[\s\S]*)$", api_v0_redirect, name="api_v0_redirect"),
 ]
 
 handler500 = "clusters.api.server_error"  # JSON under /api/

@@ -25,8 +25,8 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     # Match preview and JSON.
     path("match-preview/", views.match_preview, name="match_preview"),
-    path("api/me/suggestions/", views.my_suggestions, name="api_my_suggestions"),
-    path("api/match-preview/", views.match_preview_api, name="api_match_preview"),
+    path("api/v1/me/suggestions/", views.MySuggestions.as_view(), name="api_my_suggestions"),
+    path("api/v1/match-preview/", views.MatchPreview.as_view(), name="api_match_preview"),
     # Staff.
     path("staff/interested.csv", views.interested_csv, name="interested_csv"),
 ]

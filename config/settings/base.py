@@ -4,6 +4,7 @@ environment (see README "Configuration"); defaults suit local development."""
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -31,11 +32,16 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "config.apps.SiteConfig",  # its deployment checks (config/checks.py)
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by the site (no CDN)
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.ContentSecurityPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -128,18 +134,21 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# Everything is served from the app itself: no inline script, no third-party origin.
+# Everything is served from the app itself: no inline script, no third-party origin
+# (django-csp sends it; the API's docs page is Swagger UI's split view, whose script is a file).
 CONTENT_SECURITY_POLICY = {
-    "default-src": ["'self'"],
-    "script-src": ["'self'"],
-    "style-src": ["'self'"],
-    "img-src": ["'self'", "data:"],
-    "font-src": ["'self'"],
-    "connect-src": ["'self'"],
-    "object-src": ["'none'"],
-    "base-uri": ["'self'"],
-    "form-action": ["'self'"],
-    "frame-ancestors": ["'none'"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 PERMISSIONS_POLICY = "geolocation=(), camera=(), microphone=(), payment=()"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -263,6 +272,35 @@ CELERY_BEAT_SCHEDULE = {}
 
 DIRECTORY_PAGE_SIZE = env_int("DIRECTORY_PAGE_SIZE", 25)
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
+
+# The JSON API (/api/v1/): read-only views on Django REST framework, described by an
+# OpenAPI 3 schema generated from them (drf-spectacular, /api/schema/, docs at /api/docs/).
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "clusters.jsonapi.exception_handler",
+    "URL_FORMAT_OVERRIDE": None,  # "format" is no query parameter of ours
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "EU–Mexico cluster matchmaking API",
+    "DESCRIPTION": (
+        "Read-only JSON over the directory of Mexican clusters (from the ECCP Preparatory "
+        "Briefing on Mexico), a preview of the matches for an ad-hoc interest, and the "
+        "logged-in organisation's own suggestions. Errors answer "
+        '`{"error": message, "fields": {parameter: [messages]}}` ("fields" on 400 only).'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {},
+}
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,7 @@
 """The people-facing matchmaking pages and JSON; one module per area."""
 
 from matchmaking.views.accounts import privacy, resend_verification, signup, verify_email
-from matchmaking.views.api import match_preview, match_preview_api, my_suggestions
+from matchmaking.views.api import MatchPreview, MySuggestions, match_preview
 from matchmaking.views.dashboard import dashboard
 from matchmaking.views.interests import (
     interest_delete,
@@ -21,6 +21,8 @@ from matchmaking.views.mydata import (
 from matchmaking.views.staff import interested_csv
 
 __all__ = [
+    "MatchPreview",
+    "MySuggestions",
     "dashboard",
     "delete_account",
     "export_data",
@@ -32,9 +34,7 @@ __all__ = [
     "interested_csv",
     "mark_suggestion",
     "match_preview",
-    "match_preview_api",
     "my_data",
-    "my_suggestions",
     "notifications",
     "privacy",
     "resend_verification",

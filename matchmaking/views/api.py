@@ -1,9 +1,9 @@
 """JSON: the user's suggestions, and a preview of the matches for an ad-hoc interest.
 
-``GET /api/me/suggestions/`` needs a session (403 JSON otherwise, never a redirect).
-``GET /api/match-preview/`` is public and stores nothing; bad parameters answer 400
-``{"error": "...", "fields": {name: [messages]}}``, like the directory's API.
-The HTML page ``/match-preview/`` runs the same preview server-side.
+``GET /api/v1/me/suggestions/`` needs a session (403 JSON otherwise, never a redirect) and
+shows only the logged-in user's own interests. ``GET /api/v1/match-preview/`` is public and
+stores nothing; bad parameters answer 400 ``{"error": "...", "fields": {name: [messages]}}``,
+like the directory's API. The HTML page ``/match-preview/`` runs the same preview server-side.
 """
 
 from dataclasses import dataclass
@@ -11,16 +11,21 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
 
-from clusters.jsonapi import json_error as _error
-from clusters.jsonapi import json_response as _json
-from clusters.jsonapi import read_only as json_get
+from clusters.api import ClusterRefSerializer
+from clusters.jsonapi import BAD_PARAMETERS, ERROR, ReadOnlyAPIView, json_error
 from clusters.models import Cluster
 from matchmaking import engine, matching
-from matchmaking.forms import MatchPreviewForm
+from matchmaking.forms import DESCRIPTION_MAX, PREVIEW_LIMIT_MAX, MatchPreviewForm
+from matchmaking.models import Interest, Suggestion
 from matchmaking.views.common import ReasonRenderer, get_organisation
 from matchmaking.views.dashboard import interests_for_dashboard
 
@@ -35,41 +40,98 @@ def _cluster(cluster: Cluster, request) -> dict:
     }
 
 
-@json_get
-@never_cache
-def my_suggestions(request):
-    """The user's interests, each with its visible suggestions (as on the dashboard)."""
-    if not request.user.is_authenticated:
-        return _error(_("Log in to see your suggestions."), 403)
-    organisation = get_organisation(request)
-    if organisation is None:
-        return _json({"interests": []})
-    renderer = ReasonRenderer()
-    interests = []
-    for interest in interests_for_dashboard(organisation):
-        interests.append(
-            {
-                "id": interest.pk,
-                "title": interest.title,
-                "url": request.build_absolute_uri(interest.get_absolute_url()),
-                "active": interest.is_active,
-                "computing": interest.is_computing,
-                "sectors": [sector.slug for sector in interest.sectors.all()],
-                "states": [state.code for state in interest.states.all()],
-                "kinds": list(interest.kinds),
-                "suggestions": [
-                    {
-                        "id": suggestion.pk,
-                        "cluster": _cluster(suggestion.cluster, request),
-                        "score": suggestion.score,
-                        "status": suggestion.status,
-                        "reasons": renderer.items(suggestion.reasons),
-                    }
-                    for suggestion in interest.visible_suggestions
-                ],
-            }
-        )
-    return _json({"interests": interests})
+# --- What the answers look like (the schema) ------------------------------------------------
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="What the reason is about, e.g. sector_exact.")
+    params = serializers.DictField(help_text="Its parameters (sector slug, state code, ...).")
+    points = serializers.IntegerField(help_text="What it adds to the score.")
+    text = serializers.CharField(help_text="The reason as a sentence, in the request's language.")
+
+
+class SuggestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    cluster = ClusterRefSerializer()
+    score = serializers.IntegerField(min_value=0, max_value=100)
+    status = serializers.ChoiceField(choices=Suggestion.Status.choices)
+    reasons = ReasonSerializer(many=True)
+
+
+class InterestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    url = serializers.URLField()
+    active = serializers.BooleanField()
+    computing = serializers.BooleanField(help_text="Its suggestions are being computed.")
+    sectors = serializers.ListField(child=serializers.CharField())
+    states = serializers.ListField(child=serializers.CharField())
+    kinds = serializers.ListField(child=serializers.ChoiceField(choices=Interest.Kind.choices))
+    suggestions = SuggestionSerializer(many=True)
+
+
+class MySuggestionsSerializer(serializers.Serializer):
+    interests = InterestSerializer(many=True)
+
+
+class PreviewMatchSerializer(serializers.Serializer):
+    cluster = ClusterRefSerializer()
+    score = serializers.IntegerField(min_value=0, max_value=100)
+    reasons = ReasonSerializer(many=True)
+
+
+class PreviewSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    engine_version = serializers.IntegerField()
+    results = PreviewMatchSerializer(many=True)
+
+
+# --- Views ---------------------------------------------------------------------------------
+
+
+@method_decorator(never_cache, name="dispatch")
+class MySuggestions(ReadOnlyAPIView):
+    @extend_schema(
+        summary="The logged-in organisation's suggestions",
+        description="Its interests, each with its visible suggestions (as on the dashboard). "
+        "Needs a session: log in on the site first.",
+        responses={
+            200: MySuggestionsSerializer,
+            403: OpenApiResponse(ERROR, description="Not logged in."),
+        },
+    )
+    def get(self, request):
+        if not request.user.is_authenticated:
+            return json_error(_("Log in to see your suggestions."), 403)
+        organisation = get_organisation(request)
+        if organisation is None:
+            return Response({"interests": []})
+        renderer = ReasonRenderer()
+        interests = []
+        for interest in interests_for_dashboard(organisation):
+            interests.append(
+                {
+                    "id": interest.pk,
+                    "title": interest.title,
+                    "url": request.build_absolute_uri(interest.get_absolute_url()),
+                    "active": interest.is_active,
+                    "computing": interest.is_computing,
+                    "sectors": [sector.slug for sector in interest.sectors.all()],
+                    "states": [state.code for state in interest.states.all()],
+                    "kinds": list(interest.kinds),
+                    "suggestions": [
+                        {
+                            "id": suggestion.pk,
+                            "cluster": _cluster(suggestion.cluster, request),
+                            "score": suggestion.score,
+                            "status": suggestion.status,
+                            "reasons": renderer.items(suggestion.reasons),
+                        }
+                        for suggestion in interest.visible_suggestions
+                    ],
+                }
+            )
+        return Response({"interests": interests})
 
 
 # --- Preview -------------------------------------------------------------------------------
@@ -113,36 +175,64 @@ def run_preview(form: MatchPreviewForm) -> list[PreviewResult]:
 PREVIEW_PARAMETERS = frozenset(MatchPreviewForm.base_fields)
 
 
-@json_get
-def match_preview_api(request):
-    unknown = sorted(set(request.GET) - PREVIEW_PARAMETERS)
-    if unknown:
-        return _error(
-            _("Unknown parameters."),
-            400,
-            fields={name: [_("Unknown parameter.")] for name in unknown},
-        )
-    form = MatchPreviewForm.from_query(request.GET)
-    if not form.is_valid():
-        fields = {
-            name: [str(message) for message in errors] for name, errors in form.errors.items()
-        }
-        return _error(_("Some parameters could not be used."), 400, fields=fields)
-    results = run_preview(form)
-    return _json(
-        {
-            "count": len(results),
-            "engine_version": engine.ENGINE_VERSION,
-            "results": [
-                {
-                    "cluster": _cluster(result.cluster, request),
-                    "score": result.score,
-                    "reasons": result.reasons,
-                }
-                for result in results
-            ],
-        }
+def _list_parameter(name, description, enum=None):
+    return OpenApiParameter(
+        name,
+        {"type": "array", "items": {"type": "string", **({"enum": enum} if enum else {})}},
+        description=description + " Repeat the parameter or separate values with commas.",
+        explode=True,
     )
+
+
+class MatchPreview(ReadOnlyAPIView):
+    @extend_schema(
+        summary="Preview the matches of an ad-hoc interest",
+        description="Ranks published clusters with the same engine and candidates as stored "
+        "suggestions; nothing is stored.",
+        parameters=[
+            _list_parameter("sectors", "Sector slugs (at least one)."),
+            _list_parameter("states", "Target states, ISO 3166-2:MX codes; none: anywhere."),
+            _list_parameter("kinds", "Kinds of cooperation.", enum=list(Interest.Kind.values)),
+            OpenApiParameter(
+                "description", OpenApiTypes.STR, description=f"Up to {DESCRIPTION_MAX} characters."
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": PREVIEW_LIMIT_MAX},
+                description=f"How many matches (default {settings.MATCH_TOP_N}).",
+            ),
+        ],
+        responses={200: PreviewSerializer, 400: BAD_PARAMETERS},
+    )
+    def get(self, request):
+        unknown = sorted(set(request.GET) - PREVIEW_PARAMETERS)
+        if unknown:
+            return json_error(
+                _("Unknown parameters."),
+                400,
+                fields={name: [_("Unknown parameter.")] for name in unknown},
+            )
+        form = MatchPreviewForm.from_query(request.GET)
+        if not form.is_valid():
+            fields = {
+                name: [str(message) for message in errors] for name, errors in form.errors.items()
+            }
+            return json_error(_("Some parameters could not be used."), 400, fields=fields)
+        results = run_preview(form)
+        return Response(
+            {
+                "count": len(results),
+                "engine_version": engine.ENGINE_VERSION,
+                "results": [
+                    {
+                        "cluster": _cluster(result.cluster, request),
+                        "score": result.score,
+                        "reasons": result.reasons,
+                    }
+                    for result in results
+                ],
+            }
+        )
 
 
 @require_safe

@@ -135,7 +135,7 @@ def test_unknown_pages_are_404(client, url):
 
 
 @pytest.mark.parametrize(
-    "url", ["/api/clusters/no-such-cluster/", "/api/nope/", "/api/clusters/a/b/"]
+    "url", ["/api/v1/clusters/no-such-cluster/", "/api/v1/nope/", "/api/v1/clusters/a/b/"]
 )
 def test_unknown_api_paths_are_json_404(client, url):
     response = client.get(url)

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils.text import slugify
 
@@ -21,6 +22,9 @@ from clusters.models import (
 )
 from clusters.text import fold
 from clusters.views.charts import MAP_DATA, MAP_ID_TO_ISO, fill_for, map_outline
+
+# The page cache's version token is read only where triggers keep one (PostgreSQL).
+TOKEN_QUERIES = 1 if connection.vendor == "postgresql" else 0
 
 _numbers = itertools.count(1)
 
@@ -107,7 +111,7 @@ def _page_sizes(settings):
 @pytest.mark.parametrize("count", [5, 60])
 def test_list_query_count_does_not_grow_with_clusters(client, db, django_assert_num_queries, count):
     populate(count)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7 + TOKEN_QUERIES):
         # 0. the version token of the cluster data (the page cache's key, clusters.pagecache)
         # 1. COUNT of the filtered clusters (paginator)
         # 2. the page of clusters joined with their state (select_related)
@@ -126,7 +130,7 @@ def test_filtered_list_query_count_does_not_grow(client, db, django_assert_num_q
     populate(count)
     url = reverse("clusters:cluster_list")
     params = {"state": "MX-NLE", "sector": "automotive", "label": "any", "q": "cluster"}
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9 + TOKEN_QUERIES):
         # 0. the version token of the cluster data (the page cache's key)
         # 1. the sector slug looked up (form validation)
         # 2. the state code looked up (form validation)

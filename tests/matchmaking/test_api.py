@@ -26,7 +26,7 @@ def organisation(client):
     return organisation
 
 
-# --- /api/me/suggestions/ ------------------------------------------------------------------
+# --- /api/v1/me/suggestions/ --------------------------------------------------------------
 
 
 def test_my_suggestions_needs_login_and_answers_json_not_a_redirect(client):
@@ -81,7 +81,7 @@ def test_my_suggestions_is_read_only(client, organisation):
     assert response.json()["error"]
 
 
-# --- /api/match-preview/ -------------------------------------------------------------------
+# --- /api/v1/match-preview/ ---------------------------------------------------------------
 
 
 def test_preview_ranks_by_the_same_engine_and_stores_nothing(client, briefing):

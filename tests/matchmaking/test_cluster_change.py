@@ -17,6 +17,7 @@ from matchmaking.models import Interest, Suggestion
 from tests.matchmaking.factories import make_cluster, make_interest
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("top_two")]
+REACH_BY_TERMS = "only PostgreSQL's index bounds a cluster's reach by the terms it shares"
 
 
 @pytest.fixture
@@ -35,6 +36,7 @@ def reachable(cluster) -> set[int]:
     return set(cluster_change._reachable(now.index.by_id[cluster.pk], now))
 
 
+@pytest.mark.postgresql(reason=REACH_BY_TERMS)
 def test_shared_terms_bring_a_cluster_in_as_one_row():
     sized_a = make_cluster(sectors=["s-x"], members=10)  # 40 + 4 for its known size
     sized_b = make_cluster(sectors=["s-x"], members=10)
@@ -63,6 +65,7 @@ def test_shared_terms_bring_a_cluster_in_as_one_row():
     assert (interest.match_floor, interest.match_floor_cluster) == (44, sized_a.pk)
 
 
+@pytest.mark.postgresql(reason=REACH_BY_TERMS)
 def test_a_tie_at_the_floor_enters_only_with_a_lower_id():
     lower = make_cluster(sectors=["s-other"])
     holder = make_cluster(sectors=["s-x"])

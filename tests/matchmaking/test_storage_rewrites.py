@@ -7,13 +7,10 @@ from matchmaking import matching
 from matchmaking.models import Suggestion
 from tests.matchmaking.factories import make_interest
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("the portable store rewrites every row")
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.postgresql(reason="the portable store rewrites every row"),
+]
 
 
 def _tuples(interest) -> dict[int, str]:

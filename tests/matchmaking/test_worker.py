@@ -21,7 +21,12 @@ from matchmaking.queue import enqueue_on_commit
 from matchmaking.tasks import match_interest, sweep
 from tests.realservices import wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.postgresql(
+        reason="the worker processes share the test database, which SQLite keeps in memory"
+    ),
+]
 
 
 @pytest.fixture

@@ -162,6 +162,7 @@ PUBLIC = {
     "clusters:sector_detail": "a sector, by slug",
     "clusters:api_cluster_detail": "a published cluster, by slug",
     "clusters:api_not_found": "any unknown API path: a JSON 404",
+    "api_v0_redirect": "any API path before versions: a redirect to the same under /api/v1/",
     "matchmaking:verify_email": "a signed token naming the organisation",
     "matchmaking:unsubscribe": "a signed token naming the organisation",
     "password_reset_confirm": "Django's signed reset token",
