@@ -83,7 +83,7 @@ def _one_interest(report: Report, plan, ids) -> None:
                ms(matchwork.p50(found.cold))),
     )  # fmt: skip
     report.note(
-        f"**1. One interest**: `matching.rescore_interest` (lock and read the interest, its "
+        f"**1. One interest**: `suggest.rescore_interest` (lock and read the interest, its "
         f"candidates, scoring, upsert of the top N, update) for {len(found.end_to_end)} random "
         f"interests, one after another, with the process's cluster index current (as in a "
         f"worker). Candidates per interest: p50 {matchwork.p50(found.candidates):.0f}, max "

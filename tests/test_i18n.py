@@ -22,7 +22,8 @@ from django.utils import timezone, translation
 
 from clusters.models import Cluster, Sector
 from clusters.text import fold
-from matchmaking import engine, notifications, reasons, services
+from matchmaking import notifications, services
+from matchmaking.matching import engine, reasons
 from matchmaking.models import Organisation
 from matchmaking.views.common import ReasonRenderer
 from tests.matchmaking.factories import (

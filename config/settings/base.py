@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     # Our apps first, so their registration/ templates win over the admin's.
     "clusters",
     "matchmaking",
+    "benchmarks",  # load-test data: manage.py generate_synthetic, remove_synthetic
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

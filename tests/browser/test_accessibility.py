@@ -11,7 +11,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from clusters.models import Cluster, Sector, State
-from matchmaking.matching import rescore_interest
+from matchmaking.matching.suggest import rescore_interest
 from matchmaking.models import Interest, Suggestion
 from tests.browser.conftest import (
     PASSWORD,

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from playwright.sync_api import Page, expect
 
-from matchmaking.matching import rescore_interest
+from matchmaking.matching.suggest import rescore_interest
 from matchmaking.models import Interest, Suggestion
 from tests.browser.conftest import (
     PASSWORD,

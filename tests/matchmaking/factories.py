@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from clusters.models import Cluster, Sector, State
-from matchmaking import engine
+from matchmaking.matching import engine
 from matchmaking.models import PRIVACY_NOTICE_VERSION, Interest, Organisation, Suggestion
 
 PASSWORD = "a-long-enough-passphrase"
@@ -101,7 +101,7 @@ def make_suggestion(interest=None, cluster=None, *, score: int = 50, **fields) -
 
 
 def capture_enqueues(monkeypatch) -> list[tuple[str, tuple]]:
-    """Record every task sent through ``matchmaking.queue`` instead of reaching a broker:
+    """Record every task sent through ``matchmaking.enqueue`` instead of reaching a broker:
     a list of ``(task name, args)``, filled when the on-commit callbacks run."""
     from matchmaking import tasks
 

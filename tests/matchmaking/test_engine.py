@@ -17,7 +17,7 @@ if not settings.configured:
 
 from django.utils import translation  # noqa: E402
 
-from matchmaking.engine import (  # noqa: E402
+from matchmaking.matching.engine import (  # noqa: E402
     ENGINE_VERSION,
     KIND_RULES,
     WEIGHTS,
@@ -27,12 +27,11 @@ from matchmaking.engine import (  # noqa: E402
     Kind,
     Match,
     Reason,
-    fold_terms,
-    is_candidate,
     rank,
     score,
 )
-from matchmaking.reasons import KIND_LABELS, render  # noqa: E402
+from matchmaking.matching.reasons import KIND_LABELS, render  # noqa: E402
+from matchmaking.matching.terms import fold_terms  # noqa: E402
 
 # Table 2 of the briefing, the rows these tests need.
 STRONGHOLDS = Context(
@@ -70,6 +69,11 @@ def make_cluster(**kw) -> ClusterFeatures:
     }
     values.update({k: frozenset(v) if isinstance(v, set | list) else v for k, v in kw.items()})
     return ClusterFeatures(**values)
+
+
+def is_candidate(interest: InterestFeatures, cluster: ClusterFeatures) -> bool:
+    """The design's rule: a candidate shares an exact or a related sector."""
+    return bool((interest.sectors | interest.related_sectors) & cluster.sectors)
 
 
 def codes(match: Match | None) -> list[str]:

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from clusters.models import Cluster, Sector, State
 from clusters.signals import clusters_changed
-from matchmaking import engine
+from matchmaking.enqueue import enqueue_on_commit
+from matchmaking.matching import engine
 from matchmaking.models import (
     PRIVACY_NOTICE_VERSION,
     Interest,
@@ -17,7 +18,6 @@ from matchmaking.models import (
     PendingClusterChange,
     Suggestion,
 )
-from matchmaking.queue import enqueue_on_commit
 from matchmaking.tasks import match_interest, sweep
 from tests.realservices import wait_for
 

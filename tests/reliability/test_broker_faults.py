@@ -9,10 +9,10 @@ from django.test import Client
 from django.urls import reverse
 
 from clusters.models import Sector, State
-from config.loopback import free_port
+from matchmaking.enqueue import enqueue_on_commit
 from matchmaking.models import Interest, Organisation
-from matchmaking.queue import enqueue_on_commit
 from matchmaking.tasks import match_interest, sweep
+from tests.loopback import free_port
 from tests.realservices import RedisServer, wait_for
 from tests.reliability import factories
 from tests.reliability.conftest import broker

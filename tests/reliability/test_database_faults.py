@@ -19,8 +19,8 @@ import time
 import psycopg
 import pytest
 
-from config.loopback import free_port
 from matchmaking.tasks import RETRY, match_interests
+from tests.loopback import free_port
 from tests.realservices import ROOT, PostgresCluster, Worker, wait_for
 from tests.reliability.conftest import broker
 
