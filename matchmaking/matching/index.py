@@ -123,17 +123,6 @@ class ClusterIndex:
             key=_minus_first,
         )
 
-    def __len__(self) -> int:
-        return len(self.clusters)
-
-    def candidates(self, sector_slugs: Iterable[str]) -> list[engine.ClusterFeatures]:
-        """Every cluster in any of ``sector_slugs``, by id."""
-        found: dict[int, engine.ClusterFeatures] = {}
-        for sector in sector_slugs:
-            for cluster in self._by_sector.get(sector, ()):
-                found[cluster.id] = cluster
-        return sorted(found.values(), key=_id)
-
     def _groups(self, sector: str, kinds: frozenset[str], state: str | None):
         """The clusters of ``sector`` (in ``state``, or all) grouped by the points they earn
         through it that do not depend on the interest's sectors, states or description:
@@ -163,7 +152,8 @@ class ClusterIndex:
         limit: int,
         exclude: Collection[int] = (),
     ) -> list[engine.Match]:
-        """``engine.rank(interest, self.candidates(...), self.context, ...)``, faster.
+        """``engine.rank`` over the clusters sharing an exact or related sector with the
+        interest, faster.
 
         A cluster's score through one of its sectors is that sector's base (exact or
         related) plus, if the cluster is in a target state, ``target_state``, plus its group's

@@ -183,10 +183,10 @@ def _store_postgresql(
     reasons) joined by position; the upsert, the delete of the unmarked leftovers (the
     suggestions of ``interest_ids`` that are not among the rows, and those ``dropped``), the
     update of the marked ones, and the count of new suggestions per interest all see the
-    same snapshot. A suggestion is new when the upsert inserted it: only an insert sets
-    ``created`` (to ``now``, this call's own time). A row whose score, reasons, engine and
-    currency come out as they were is not written again (its ``computed_at`` stays when
-    that result was first computed): a re-match where nothing changed leaves no dead rows
+    same rows (one statement). A suggestion is new when the upsert inserted it: only an
+    insert sets ``created`` (to ``now``, this call's own time). A row whose score, reasons,
+    engine and currency come out as they were is not written again (its ``computed_at``
+    stays when that result was first computed): a re-match where nothing changed leaves no dead rows
     and about half the WAL (measured: benchmarks/HISTORY.md), in about the same time, as
     the upsert still finds and locks each row. Columns the matching does not set get their
     model default."""

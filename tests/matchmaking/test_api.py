@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from matchmaking.matching import suggest
 from matchmaking.models import Interest, Suggestion
-from tests.matchmaking.factories import (
+from tests.factories import (
     make_cluster,
     make_interest,
     make_organisation,

@@ -24,7 +24,7 @@ from matchmaking.matching.features import candidate_features, cluster_text
 from matchmaking.matching.index import ClusterIndex
 from matchmaking.matching.terms import fold_terms
 from matchmaking.models import Interest, Suggestion
-from tests.matchmaking.factories import make_cluster, make_interest, make_sector, make_state
+from tests.factories import make_cluster, make_interest, make_sector, make_state
 
 SECTORS = ["s-aero", "s-auto", "s-food", "s-ict"]
 STATES = [("MX-NLE", "Nuevo León"), ("MX-BCN", "Baja California"), ("MX-JAL", "Jalisco")]

@@ -15,7 +15,7 @@ from django.utils import timezone
 from matchmaking import services
 from matchmaking.matching import cluster_change, features, suggest
 from matchmaking.models import Interest, Suggestion
-from tests.matchmaking.factories import make_cluster, make_interest
+from tests.factories import make_cluster, make_interest
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("top_two")]
 
@@ -190,7 +190,7 @@ def test_a_deleted_cluster_leaves_no_gap_in_the_top_n(
     from django.urls import reverse
 
     from matchmaking.tasks import match_interest
-    from tests.matchmaking.factories import capture_enqueues
+    from tests.factories import capture_enqueues
 
     first = make_cluster(sectors=["s-x"], members=10)
     second = make_cluster(sectors=["s-x"], members=10)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from clusters.models import Sector, State
 from matchmaking.matching import suggest
 from matchmaking.models import Interest, Suggestion
-from tests.matchmaking.factories import (
+from tests.factories import (
     capture_enqueues,
     make_cluster,
     make_interest,

@@ -5,7 +5,7 @@ from django.db import connection
 
 from matchmaking.matching import engine, suggest
 from matchmaking.models import Suggestion
-from tests.matchmaking.factories import make_interest
+from tests.factories import make_interest
 
 pytestmark = pytest.mark.django_db
 
