@@ -6,9 +6,9 @@ import time
 from django.core.management import call_command
 from django.db import connection
 
+from benchmarks.synthetic import generate, synthetic_counts
 from clusters.models import Cluster
 from matchmaking.models import Interest, Organisation, Suggestion
-from matchmaking.synthetic import generate, synthetic_counts
 
 SEED = 1
 

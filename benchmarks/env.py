@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from config.loopback import free_port, redis_answers, start_redis, wait_until
+from tests.loopback import free_port, redis_answers, start_redis, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "benchmarks"

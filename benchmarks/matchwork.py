@@ -16,9 +16,11 @@ from benchmarks.data import settle
 from benchmarks.env import BenchmarkError, Workers, wait_for
 from benchmarks.tasks import rank_only
 from clusters.models import Cluster
-from matchmaking import engine, matching, reach, snapshot, storage
+from matchmaking.matching import engine, features, keys, storage, suggest
+from matchmaking.matching.suggest import batches
+from matchmaking.matching.terms import fold_terms
 from matchmaking.models import Interest, MatchRun, Suggestion
-from matchmaking.tasks import batches, match_interests, run_cluster_change
+from matchmaking.tasks import match_interests, run_cluster_change
 
 # --- 1. One interest ----------------------------------------------------------------------
 
@@ -35,19 +37,19 @@ def one_interest(ids: list[int], *, sample: int) -> OneInterest:
     """``rescore_interest`` (candidates, scoring, storing the top N) for a random sample of
     interests, beside the database query that selects their candidates by the sector index."""
     chosen = random.Random(1).sample(ids, min(sample, len(ids)))
-    matching.load_index()  # a worker's index is warm but for the first task after a change
+    suggest.load_index()  # a worker's index is warm but for the first task after a change
     for pk in chosen[:10]:
-        matching.rescore_interest(pk)
+        suggest.rescore_interest(pk)
     end_to_end = []
     for pk in chosen:
         started = time.perf_counter()
-        matching.rescore_interest(pk)
+        suggest.rescore_interest(pk)
         end_to_end.append(time.perf_counter() - started)
 
     reaches = []
     for pk in chosen:
-        features = matching.interest_features(Interest.objects.get(pk=pk))
-        reaches.append(features.sectors | features.related_sectors)
+        wanted = suggest.interest_features(Interest.objects.get(pk=pk))
+        reaches.append(wanted.sectors | wanted.related_sectors)
     through = Cluster.sectors.through.objects
     candidate_query, candidates = [], []
     for sectors in reaches:
@@ -66,7 +68,7 @@ def one_interest(ids: list[int], *, sample: int) -> OneInterest:
         with connection.cursor() as cursor:
             cursor.execute("UPDATE clusters_state SET code = code WHERE false")  # new version
         started = time.perf_counter()
-        matching.rescore_interest(pk)
+        suggest.rescore_interest(pk)
         cold.append(time.perf_counter() - started)
     return OneInterest(end_to_end, candidate_query, candidates, cold)
 
@@ -274,7 +276,7 @@ def stage_costs(ids: list[int], *, sample: int = 10_000, batch_size: int | None 
     chosen = sorted(random.Random(4).sample(ids, min(sample, len(ids))))
     as_from_an_older_engine(chosen)  # every row written again, as in the re-match timed
     settle()
-    current = snapshot.current(build=True)
+    current = features.published(build=True)
     for chunk in batches(chosen, batch_size):
         _time_stages(chunk, current)  # warming
     spent = dict.fromkeys(STAGES, 0.0)
@@ -290,7 +292,7 @@ def _time_stages(chunk: list[int], current) -> dict[str, float]:
     with transaction.atomic():
         now = timezone.now()
         started = time.perf_counter()
-        interests = matching.lock_and_read(chunk, current.neighbours)
+        interests = suggest.lock_and_read(chunk, current.neighbours)
         active = [interest for interest in interests if interest.is_active]
         dismissed = storage.not_relevant([interest.pk for interest in active])
         read = time.perf_counter()
@@ -301,9 +303,7 @@ def _time_stages(chunk: list[int], current) -> dict[str, float]:
             for interest in active
         }
         ranked = time.perf_counter()
-        terms = {
-            interest.pk: engine.fold_terms(interest.features.description) for interest in active
-        }
+        terms = {interest.pk: fold_terms(interest.features.description) for interest in active}
         for interest in active:
             for match in found[interest.pk]:
                 cluster = index.by_id[match.cluster_id]
@@ -314,10 +314,11 @@ def _time_stages(chunk: list[int], current) -> dict[str, float]:
         rows = [(pk, match) for pk, matches in found.items() for match in matches]
         storage.store(rows, list(found), now=now)
         stored = time.perf_counter()
-        keys = {
-            interest.pk: reach.keys(interest.features, terms[interest.pk]) for interest in active
+        match_keys = {
+            interest.pk: keys.match_keys(interest.features, terms[interest.pk])
+            for interest in active
         }
-        storage.mark_matched(found, keys, now=now)
+        storage.mark_matched(found, match_keys, now=now)
         recorded = time.perf_counter()
         transaction.set_rollback(True)
     return {
@@ -334,10 +335,10 @@ def every_pair_baseline(ids: list[int], *, share: float = 0.01) -> tuple[float, 
     keep the top N, for a random ``share`` of ``ids``, features already in memory. Returns
     (seconds for the sample, sample size)."""
     sample = sorted(random.Random(2).sample(ids, max(1, round(len(ids) * share))))
-    index = matching.load_index()
+    index = suggest.load_index()
     clusters, context = index.clusters, index.context
     with transaction.atomic():
-        interests = matching.lock_and_read(sample, None)
+        interests = suggest.lock_and_read(sample, None)
     limit = settings.MATCH_TOP_N
     started = time.perf_counter()
     for interest in interests:
@@ -387,12 +388,12 @@ def cluster_edit(*, repeats: int = 3, warm: int = 500) -> ClusterEdit:
     before = MatchRun.objects.filter(trigger=MatchRun.Trigger.FULL).count()
     ids = list(Interest.objects.active().order_by("?").values_list("pk", flat=True)[:warm])
     with transaction.atomic():
-        interests = matching.lock_and_read(sorted(ids), None)
+        interests = suggest.lock_and_read(sorted(ids), None)
     seconds, scored = [], 0
     words = ["turbine machining", "software logistics research", "training suppliers"]
     try:
         for number in range(repeats):
-            index = matching.load_index()  # as it was before the edit
+            index = suggest.load_index()  # as it was before the edit
             for interest in interests:
                 if interest.features is not None:
                     index.rank(interest.features, limit=settings.MATCH_TOP_N)

@@ -7,7 +7,7 @@ import redis
 from celery import shared_task
 from django.db import transaction
 
-from matchmaking import matching, snapshot
+from matchmaking.matching import features, suggest
 
 _client = None
 
@@ -29,10 +29,10 @@ def rank_only(interest_ids: list[int], key: str) -> None:
     """What ``rescore_interests`` does for a batch before it stores anything: lock and read
     the interests, rank each against the worker's index (the top N's reasons built). Then
     roll back, and count the batch done in Redis."""
-    current = snapshot.current(build=True)
+    current = features.published(build=True)
     with transaction.atomic():
-        interests = matching.lock_and_read(interest_ids, current.neighbours)
+        interests = suggest.lock_and_read(interest_ids, current.neighbours)
         active = [interest for interest in interests if interest.is_active]
-        matching.rank_batch(active, index=current.index, context=current.index.context)
+        suggest.rank_batch(active, index=current.index, context=current.index.context)
         transaction.set_rollback(True)
     counter().incr(key)

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from matchmaking import engine, matching, storage
+from matchmaking.matching import engine, storage, suggest
 from matchmaking.models import Suggestion
 
 
@@ -28,11 +28,11 @@ class Writes:
 
 def _rows(ids: list[int], count: int) -> list[tuple[int, engine.Match]]:
     """``count`` (interest, match) pairs: the top matches of the first interests in ``ids``."""
-    index = matching.load_index()
+    index = suggest.load_index()
     rows: list[tuple[int, engine.Match]] = []
     with transaction.atomic():
         for start in range(0, len(ids), 500):
-            for interest in matching.lock_and_read(ids[start : start + 500], None):
+            for interest in suggest.lock_and_read(ids[start : start + 500], None):
                 for match in index.rank(interest.features, limit=settings.MATCH_TOP_N):
                     rows.append((interest.pk, match))
                 if len(rows) >= count:

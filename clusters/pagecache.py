@@ -5,10 +5,10 @@ data, the request's absolute URL (path, query string, host and scheme: the page'
 the API's ``next``/``previous`` are built from them), the active language and the page size.
 On PostgreSQL, triggers move a version token with every committed write to any table that
 data is read from (clusters, their sectors, labels and other names, sectors, states:
-``matchmaking/migrations/0004`` and ``0006``, read by ``matchmaking.snapshot``). The token is
-part of every key, so an entry can never be served once anything it shows has changed: the
-next request reads the new token and misses. The token is read (once per request) *before*
-the data, so an entry holds data at least as new as its token.
+``clusters.data_version``). The token is part of every key, so an entry can never be
+served once anything it shows has changed: the next request reads the new token and misses.
+The token is read (once per request) *before* the data, so an entry holds data at least as
+new as its token.
 
 Two levels for the directory (``clusters.views.directory.cluster_list``):
 
@@ -36,6 +36,8 @@ from django.core.cache import caches
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
 
+from clusters import data_version
+
 T = TypeVar("T")
 
 CACHE_ALIAS = "pages"
@@ -50,10 +52,7 @@ def clusters_token(request) -> int | None:
     if not settings.PAGE_CACHE_ENTRIES:
         return None
     if not hasattr(request, "_clusters_token"):
-        # The token table and its triggers belong to the matchmaking app's migrations.
-        from matchmaking.snapshot import clusters_version
-
-        request._clusters_token = clusters_version()
+        request._clusters_token = data_version.current()
     return request._clusters_token
 
 

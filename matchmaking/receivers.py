@@ -1,6 +1,6 @@
 from django.utils import timezone
 
-from matchmaking.queue import enqueue_on_commit
+from matchmaking.enqueue import enqueue_on_commit
 
 
 def rescore_changed_clusters(sender, *, cluster_ids, **kwargs):

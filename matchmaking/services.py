@@ -1,7 +1,7 @@
 """Flows that touch several models: registration, interests, marks, account deletion.
 
 Keyword-only, typed functions; each runs in one transaction so nothing is ever half-saved.
-Matching is enqueued after commit (``matchmaking.queue``): a broker that is down never fails
+Matching is enqueued after commit (``matchmaking.enqueue``): a broker that is down never fails
 the request, and the periodic sweep catches up.
 """
 
@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 
 from clusters.models import Sector, State
 from clusters.transfer import csv_writer
+from matchmaking.enqueue import enqueue_on_commit
 from matchmaking.models import (
     PRIVACY_NOTICE_VERSION,
     Interest,
@@ -29,7 +30,6 @@ from matchmaking.models import (
     Organisation,
     Suggestion,
 )
-from matchmaking.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 VERIFY_EMAIL_SALT = "matchmaking.verify-email"
@@ -157,7 +157,8 @@ def _enqueue_match(interest_id: int) -> None:
 
 def _enqueue_matches(interest_ids: list[int], trigger: str) -> None:
     """One task for one interest, batches (``MATCH_BATCH_SIZE``) for more."""
-    from matchmaking.tasks import batches, match_interests
+    from matchmaking.matching.suggest import batches
+    from matchmaking.tasks import match_interests
 
     if len(interest_ids) == 1:
         _enqueue_match(interest_ids[0])
@@ -231,7 +232,7 @@ def request_rematch(
 
 
 def mark_suggestion(*, suggestion: Suggestion, status: str) -> Suggestion:
-    """The user's mark; it survives every re-computation (``matching._store``)."""
+    """The user's mark; it survives every re-computation (``matching.storage.store``)."""
     if status not in Suggestion.Status.values:
         raise ValueError(f"unknown status {status!r}")
     if suggestion.status != status:

@@ -1,4 +1,4 @@
-"""Celery tasks: thin, idempotent, taking ids. Scoring itself is in matching/engine."""
+"""Celery tasks: thin, idempotent, taking ids. The work is ``matching.suggest``'s."""
 
 import logging
 from collections import Counter
@@ -12,8 +12,8 @@ from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone
 
-from matchmaking import cluster_change, engine, storage
-from matchmaking.matching import RESCORE_CHUNK, StoreResult, load_context, rescore_interests
+from matchmaking.matching import engine, storage, suggest
+from matchmaking.matching.storage import StoreResult
 from matchmaking.models import Interest, MatchRun, PendingClusterChange
 from matchmaking.notifications import send_digests
 
@@ -92,21 +92,19 @@ def run_matching(
     """Score the given interests, record a MatchRun, send one digest per organisation."""
 
     def scored() -> Iterator[StoreResult]:
-        context = load_context()
-        for chunk in batches(list(interest_ids), RESCORE_CHUNK):
-            yield from rescore_interests(chunk, context=context)
+        return suggest.rescore_in_batches(interest_ids, context=suggest.load_context())
 
     return _recorded(scored, trigger=trigger, subject=subject, task_id=task_id)
 
 
 def run_cluster_change(cluster_id: int, *, task_id: str | None = None) -> MatchRun:
-    """Update the suggestions a changed cluster alters (``cluster_change.apply``), record a
+    """Update the suggestions a changed cluster alters (``suggest.apply_cluster_change``), record a
     MatchRun, send one digest per organisation; then clear the cluster's pending change,
     unless it changed again meanwhile (that change has its own task)."""
     pending = PendingClusterChange.objects.filter(cluster_id=cluster_id)
     requested_at = pending.values_list("requested_at", flat=True).first()
     run = _recorded(
-        lambda: cluster_change.apply(cluster_id),
+        lambda: suggest.apply_cluster_change(cluster_id),
         trigger=MatchRun.Trigger.CLUSTER,
         subject=f"cluster {cluster_id}",
         task_id=task_id,
@@ -166,11 +164,6 @@ def match_for_cluster(self, cluster_id: int) -> None:
     run_cluster_change(cluster_id, task_id=self.request.id)
 
 
-def batches(ids: list[int], size: int):
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 ABANDONED_RUN_ERROR = (
     "Interrupted: still running past the task time limit, so its worker died (killed, or "
     "its host lost); the sweep matches its interests again."
@@ -204,7 +197,7 @@ def sweep(self) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    for batch in batches(ids, settings.MATCH_BATCH_SIZE):
+    for batch in suggest.batches(ids, settings.MATCH_BATCH_SIZE):
         match_interests.delay(batch, MatchRun.Trigger.SWEEP)
     if ids:
         logger.info("sweep: %d interests enqueued", len(ids))

@@ -36,7 +36,7 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from config.loopback import free_port, start_redis, wait_until  # noqa: E402
+from tests.loopback import free_port, start_redis, wait_until  # noqa: E402
 from tests.realservices import PostgresCluster  # noqa: E402
 
 BEGIN, END = "<!-- deploy-steps:begin -->", "<!-- deploy-steps:end -->"

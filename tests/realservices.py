@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from django.db import connection
 
-from config.loopback import redis_answers, start_redis, wait_until
+from tests.loopback import redis_answers, start_redis, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -22,10 +22,11 @@ from django.utils import timezone, translation
 
 from clusters.models import Cluster, Sector
 from clusters.text import fold
-from matchmaking import engine, notifications, reasons, services
+from matchmaking import notifications, services
+from matchmaking.matching import engine, reasons
 from matchmaking.models import Organisation
 from matchmaking.views.common import ReasonRenderer
-from tests.matchmaking.factories import (
+from tests.factories import (
     PASSWORD,
     make_interest,
     make_organisation,
@@ -135,7 +136,7 @@ def test_no_string_of_the_code_is_missing_from_the_catalogue(tmp_path):
     if not shutil.which("xgettext"):
         pytest.fail("GNU gettext is needed (Debian: apt-get install gettext)")
     root = Path(settings.BASE_DIR)
-    for name in ("clusters", "matchmaking", "config", "templates", "locale"):
+    for name in ("clusters", "matchmaking", "benchmarks", "config", "templates", "locale"):
         shutil.copytree(
             root / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "vendor")
         )

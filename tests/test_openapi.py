@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from matchmaking import matching
+from matchmaking.matching import suggest
 from matchmaking.models import Suggestion
 from tests.matchmaking.factories import make_interest, make_organisation
 
@@ -128,7 +128,7 @@ def session_cookie(briefing):
     """A logged-in organisation with suggestions, so /me/ answers with everything in it."""
     organisation = make_organisation()
     interest = make_interest(organisation, sectors=["aerospace"], states=["MX-QUE"])
-    matching.rescore_interest(interest.pk)
+    suggest.rescore_interest(interest.pk)
     assert Suggestion.objects.filter(interest=interest).exists()
     client = Client()
     client.force_login(organisation.user)

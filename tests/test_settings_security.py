@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int
-from config.loopback import free_port
+from tests.loopback import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

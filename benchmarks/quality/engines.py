@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from django.http import QueryDict
 
 from benchmarks.quality.personas import Persona, PersonaError
-from matchmaking.engine import ENGINE_VERSION
 from matchmaking.forms import MatchPreviewForm
+from matchmaking.matching.engine import ENGINE_VERSION
 from matchmaking.views.api import run_preview
 
 

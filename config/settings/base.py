@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "clusters",
     "matchmaking",
     "matchmaking.events",
+    "benchmarks",  # load-test data: manage.py generate_synthetic, remove_synthetic
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -3,7 +3,7 @@ against a Mexican cluster. The only module of the events app that calls the matc
 one import of it below is the match preview's public function."""
 
 from matchmaking.events.models import Participant
-from matchmaking.matching import compute_matches, interest_features  # the match preview's
+from matchmaking.matching.suggest import compute_matches, interest_features  # the preview's
 from matchmaking.models import Suggestion
 from matchmaking.views.common import ReasonRenderer
 

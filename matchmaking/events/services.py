@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from matchmaking.enqueue import enqueue_on_commit
 from matchmaking.events import scheduler
 from matchmaking.events.models import (
     Event,
@@ -25,7 +26,6 @@ from matchmaking.events.models import (
     Slot,
     Table,
 )
-from matchmaking.queue import enqueue_on_commit
 
 
 class SlotTaken(Exception):

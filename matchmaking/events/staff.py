@@ -1,7 +1,6 @@
 """Staff pages of an event: set-up, registering unclaimed clusters, the scheduler, moves,
 agendas by email, the table plan, check-in and no-shows, exports."""
 
-import csv
 import io
 
 import openpyxl
@@ -15,11 +14,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
+from clusters.transfer import csv_writer
+from matchmaking.enqueue import enqueue_on_commit
 from matchmaking.events import services, tasks
 from matchmaking.events.forms import EventForm, MoveForm, StaffRegistrationForm
 from matchmaking.events.models import Event, Meeting, MeetingRequest, Participant, SchedulerRun
-from matchmaking.queue import enqueue_on_commit
-from matchmaking.services import _cell as csv_cell  # the project's CSV formula guard
 
 
 @staff_member_required
@@ -205,10 +204,10 @@ def export(request, pk, fmt):
     filename = f"event-{event.pk}-meetings.{fmt}"
     if fmt == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
-        writer = csv.writer(response)
+        writer = csv_writer(response)
         writer.writerow(EXPORT_HEADER)
         for row in _export_rows(event):
-            writer.writerow([csv_cell(value) for value in row])
+            writer.writerow(row)
     else:
         book = openpyxl.Workbook()
         sheet = book.active

@@ -1,7 +1,7 @@
 from django.db import migrations, models
 
 # ``?`` and ``?|`` (has this key, any of these keys) on the match keys, for
-# matchmaking.cluster_change: a GIN index on PostgreSQL only (SQLite has neither).
+# matchmaking.matching.cluster_change: a GIN index on PostgreSQL only (SQLite has neither).
 GIN = (
     "CREATE INDEX IF NOT EXISTS matchmaking_interest_keys_gin "
     "ON matchmaking_interest USING gin (match_keys)"

@@ -23,8 +23,8 @@ from rest_framework.response import Response
 from clusters.api import ClusterRefSerializer
 from clusters.jsonapi import BAD_PARAMETERS, ERROR, ReadOnlyAPIView, json_error
 from clusters.models import Cluster
-from matchmaking import engine, matching
 from matchmaking.forms import DESCRIPTION_MAX, PREVIEW_LIMIT_MAX, MatchPreviewForm
+from matchmaking.matching import engine, suggest
 from matchmaking.models import Interest, Suggestion
 from matchmaking.views.common import ReasonRenderer, get_organisation
 from matchmaking.views.dashboard import interests_for_dashboard
@@ -146,17 +146,17 @@ class PreviewResult:
 
 def run_preview(form: MatchPreviewForm) -> list[PreviewResult]:
     """The ranked matches for a valid preview form, by the same engine and candidates as
-    stored suggestions (``matching.compute_matches``); nothing is stored."""
+    stored suggestions (``suggest.compute_matches``); nothing is stored."""
     data = form.cleaned_data
     sectors = frozenset(sector.slug for sector in data["sectors"])
     features = engine.InterestFeatures(
         sectors=sectors,
-        related_sectors=matching.related_sector_slugs(sectors),
+        related_sectors=suggest.related_sector_slugs(sectors),
         states=frozenset(state.code for state in data["states"]),
         kinds=frozenset(data["kinds"]),
         description=data["description"],
     )
-    matches = matching.compute_matches(features, limit=data["limit"] or settings.MATCH_TOP_N)
+    matches = suggest.compute_matches(features, limit=data["limit"] or settings.MATCH_TOP_N)
     clusters = Cluster.objects.select_related("state").in_bulk(
         [match.cluster_id for match in matches]
     )

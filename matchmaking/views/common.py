@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from clusters.models import Sector, State
-from matchmaking import engine, reasons
+from matchmaking.matching import engine, reasons
 from matchmaking.models import Interest, Organisation, Suggestion
 
 

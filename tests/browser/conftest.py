@@ -23,13 +23,12 @@ os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 import pytest  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
 
-from clusters.models import Sector, State  # noqa: E402
-from matchmaking.models import PRIVACY_NOTICE_VERSION, Interest, Organisation  # noqa: E402
+from matchmaking.models import Interest, Organisation  # noqa: E402
+from tests.factories import PASSWORD, make_interest, make_organisation  # noqa: E402, F401
 
 # A real Redis and real Celery worker processes (tests/matchmaking/conftest.py).
 from tests.matchmaking.conftest import celery_broker, redis_server, worker  # noqa: E402, F401
@@ -50,7 +49,6 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1280, "height": 800}
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 SCREENSHOTS = ROOT / "var" / "screenshots"
-PASSWORD = "a-long-enough-passphrase"
 
 
 @pytest.fixture(autouse=True)
@@ -164,32 +162,28 @@ def briefing_loaded(transactional_db):
     call_command("load_briefing", verbosity=0)
 
 
-def make_organisation(email: str, *, name: str = "Aerotech Toulouse SAS") -> Organisation:
+def verified_sme(email: str, *, name: str = "Aerotech Toulouse SAS") -> Organisation:
     """A registered, verified SME (as sign-up and verification leave it)."""
-    user = get_user_model().objects.create_user(username=email, email=email, password=PASSWORD)
-    return Organisation.objects.create(
-        user=user,
+    return make_organisation(
+        email=email,
         name=name,
         country="FR",
         kind=Organisation.Kind.SME,
-        consent_at=timezone.now(),
-        consent_version=PRIVACY_NOTICE_VERSION,
         email_verified_at=timezone.now(),
     )
 
 
-def make_interest(organisation: Organisation, *, sectors, states, **fields) -> Interest:
-    """An interest stored directly (nothing enqueued): its suggestions are computed by the
-    caller, in-process or by a worker."""
+def aerospace_interest(organisation: Organisation, *, sectors, states, **fields) -> Interest:
+    """An interest stored directly (nothing enqueued), not matched yet: its suggestions are
+    computed by the caller, in-process or by a worker."""
     defaults = {
         "title": "Aerospace suppliers in Baja California",
         "kinds": [Interest.Kind.TECHNOLOGY, Interest.Kind.SUPPLY_CHAIN],
         "description": "Turbine parts, composites and aircraft interiors; MRO services.",
     }
-    interest = Interest.objects.create(organisation=organisation, **(defaults | fields))
-    interest.sectors.set(Sector.objects.filter(slug__in=sectors))
-    interest.states.set(State.objects.filter(code__in=states))
-    return interest
+    return make_interest(
+        organisation, sectors=sectors, states=states, matched=False, **(defaults | fields)
+    )
 
 
 def log_in(page: Page, email: str, password: str = PASSWORD) -> None:

@@ -11,14 +11,14 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from clusters.models import Cluster, Sector, State
-from matchmaking.matching import rescore_interest
+from matchmaking.matching.suggest import rescore_interest
 from matchmaking.models import Interest, Suggestion
 from tests.browser.conftest import (
     PASSWORD,
+    aerospace_interest,
     log_in,
-    make_interest,
-    make_organisation,
     screenshot,
+    verified_sme,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -136,17 +136,17 @@ def test_public_pages_have_no_serious_accessibility_violations(page, new_context
 def test_account_pages_have_no_serious_accessibility_violations(
     page, briefing_loaded, celery_broker
 ):
-    organisation = make_organisation("ops@aerotech-toulouse.example.eu")
+    organisation = verified_sme("ops@aerotech-toulouse.example.eu")
     organisation.email_verified_at = None  # shows the verification banner
     organisation.save()
-    interest = make_interest(organisation, sectors=["aerospace"], states=["MX-BCN"])
+    interest = aerospace_interest(organisation, sectors=["aerospace"], states=["MX-BCN"])
     rescore_interest(interest.pk)
     suggestions = list(interest.suggestions.order_by("-score"))
     suggestions[0].status = Suggestion.Status.INTERESTED
     suggestions[-1].status = Suggestion.Status.NOT_RELEVANT
     Suggestion.objects.bulk_update([suggestions[0], suggestions[-1]], ["status"])
     # A second interest, not scored yet: the dashboard says its suggestions are computing.
-    make_interest(organisation, sectors=["automotive"], states=[], title="Automotive anywhere")
+    aerospace_interest(organisation, sectors=["automotive"], states=[], title="Automotive anywhere")
 
     log_in(page, "ops@aerotech-toulouse.example.eu")
     screenshot(page, "a11y-dashboard", top=True)

@@ -8,15 +8,15 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from playwright.sync_api import Page, expect
 
-from matchmaking.matching import rescore_interest
+from matchmaking.matching.suggest import rescore_interest
 from matchmaking.models import Interest, Suggestion
 from tests.browser.conftest import (
     PASSWORD,
+    aerospace_interest,
     log_in,
     log_in_admin,
-    make_interest,
-    make_organisation,
     screenshot,
+    verified_sme,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -201,8 +201,8 @@ def test_sme_signs_up_verifies_adds_an_interest_and_marks_suggestions(
 def test_a_marked_suggestion_far_down_the_dashboard_stays_in_sight_with_its_confirmation(
     page, briefing_loaded
 ):
-    organisation = make_organisation("ops@aerotech-toulouse.example.eu")
-    interest = make_interest(organisation, sectors=["aerospace"], states=["MX-BCN"])
+    organisation = verified_sme("ops@aerotech-toulouse.example.eu")
+    interest = aerospace_interest(organisation, sectors=["aerospace"], states=["MX-BCN"])
     rescore_interest(interest.pk)
     page.set_viewport_size({"width": 1280, "height": 500})  # the last card is below the fold
     log_in(page, "ops@aerotech-toulouse.example.eu")
@@ -234,8 +234,8 @@ def test_admin_edits_a_cluster_sector_and_the_users_suggestions_change(
     new_context, briefing_loaded, worker
 ):
     # A European SME with suggestions for aerospace in Baja California.
-    organisation = make_organisation("ops@aerotech-toulouse.example.eu")
-    interest = make_interest(organisation, sectors=["aerospace"], states=["MX-BCN"])
+    organisation = verified_sme("ops@aerotech-toulouse.example.eu")
+    interest = aerospace_interest(organisation, sectors=["aerospace"], states=["MX-BCN"])
     rescore_interest(interest.pk)
     get_user_model().objects.create_superuser(
         username="staff@programme.example.eu", email="staff@programme.example.eu",

@@ -1,7 +1,7 @@
 import pytest
 
 from clusters.signals import clusters_changed
-from tests.clusters.test_directory import make_cluster, make_sector, make_state
+from tests.factories import make_cluster, make_sector, make_state
 
 
 @pytest.fixture

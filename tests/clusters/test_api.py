@@ -7,13 +7,8 @@ import pytest
 from django.urls import reverse
 
 from clusters.models import Cluster, Sector, State
-from tests.clusters.test_directory import (
-    TOKEN_QUERIES,
-    make_cluster,
-    make_sector,
-    make_state,
-    populate,
-)
+from tests.clusters.test_directory import TOKEN_QUERIES, populate
+from tests.factories import make_cluster, make_sector, make_state
 
 
 @pytest.fixture(autouse=True)

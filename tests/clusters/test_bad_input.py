@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from clusters.filters import SEARCH_MAX_LENGTH
-from tests.clusters.test_directory import make_cluster, make_sector, make_state
+from tests.factories import make_cluster, make_sector, make_state
 
 PAGE = "clusters:cluster_list"
 API = "clusters:api_cluster_list"

@@ -18,7 +18,7 @@ from clusters.models import (
     SectorStronghold,
     State,
 )
-from tests.matchmaking.factories import make_interest
+from tests.factories import make_interest
 
 SEED = Path(settings.BASE_DIR).parent / "shared" / "seeds" / "000_ab16c55c877a466c.txt"
 SUPERSCRIPTS = str.maketrans("", "", "⁰¹²³⁴⁵⁶⁷⁸⁹")

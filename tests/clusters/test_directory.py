@@ -1,6 +1,5 @@
 """The public directory pages: list, filters, search, cluster/state/sector pages, map and chart."""
 
-import itertools
 import re
 from datetime import date
 from decimal import Decimal
@@ -8,13 +7,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.urls import reverse
-from django.utils.text import slugify
 
 from clusters.models import (
     Cluster,
-    ClusterName,
     Programme,
-    QualityLabel,
     Sector,
     SectorFact,
     SectorStronghold,
@@ -22,50 +18,10 @@ from clusters.models import (
 )
 from clusters.text import fold
 from clusters.views.charts import MAP_DATA, MAP_ID_TO_ISO, fill_for, map_outline
+from tests.factories import make_cluster, make_sector, make_state
 
 # The page cache's version token is read only where triggers keep one (PostgreSQL).
 TOKEN_QUERIES = 1 if connection.vendor == "postgresql" else 0
-
-_numbers = itertools.count(1)
-
-
-# --- Small factories (the API and bad-input tests import them from here) ---------------------
-
-
-def make_state(code="MX-NLE", name="Nuevo León"):
-    state, _ = State.objects.get_or_create(
-        code=code, defaults={"name": name, "slug": slugify(name), "source": "test"}
-    )
-    return state
-
-
-def make_sector(slug="automotive", name_en="Automotive", name_es="Automotriz", **kw):
-    sector, _ = Sector.objects.get_or_create(
-        slug=slug, defaults={"name_en": name_en, "name_es": name_es, "source": "test", **kw}
-    )
-    return sector
-
-
-def make_cluster(*, name=None, sectors=(), labels=(), other_names=(), **kw):
-    """A cluster; ``labels`` holds (level, valid) or (level, valid, validity_note) tuples."""
-    number = next(_numbers)
-    name = name or f"Test cluster {number}"
-    kw.setdefault("source", "test")
-    cluster = Cluster.objects.create(slug=f"{slugify(name)}-{number}", name=name, **kw)
-    cluster.sectors.set(sectors)
-    for level, valid, *note in labels:
-        QualityLabel.objects.create(
-            cluster=cluster,
-            level=level,
-            is_valid=valid,
-            validity_note=note[0] if note else "",
-            source="Table 4 (test)",
-        )
-    for other in other_names:
-        ClusterName.objects.create(cluster=cluster, name=other, source="Section 3.2 (test)")
-    if other_names:
-        cluster.refresh_search_text()
-    return cluster
 
 
 def populate(count):

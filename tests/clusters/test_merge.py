@@ -4,13 +4,13 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
 from clusters.merge import MergeError, merge_clusters
 from clusters.models import Cluster, ClusterName, QualityLabel, Sector, State
-from matchmaking.models import PRIVACY_NOTICE_VERSION, Interest, Organisation, Suggestion
+from matchmaking.models import Suggestion
+from tests.factories import make_interest
 
 CLAUT = "cluster-automotriz-de-nuevo-leon"
 
@@ -32,15 +32,6 @@ def make_duplicate(**fields) -> Cluster:
     return cluster
 
 
-def make_interest(number: int) -> Interest:
-    user = get_user_model().objects.create_user(f"org{number}", f"org{number}@example.eu", "x")
-    organisation = Organisation.objects.create(
-        user=user, name=f"Org {number}", country="DE", kind="cluster",
-        consent_at=timezone.now(), consent_version=PRIVACY_NOTICE_VERSION,
-    )  # fmt: skip
-    return Interest.objects.create(organisation=organisation, title=f"Interest {number}")
-
-
 def suggest(interest, cluster, score, status="new") -> Suggestion:
     return Suggestion.objects.create(
         interest=interest, cluster=cluster, score=score, engine_version=1,
@@ -53,7 +44,9 @@ def test_merge_keeps_every_name_label_sector_figure_and_suggestion(
     briefing, staff_user, changed_ids
 ):
     survivor, merged = Cluster.objects.get(slug=CLAUT), make_duplicate()
-    only_merged, marked, higher, lower, both_marked = (make_interest(n) for n in range(5))
+    only_merged, marked, higher, lower, both_marked = (
+        make_interest(sectors=(), kinds=(), matched=False) for _ in range(5)
+    )
     moved = suggest(only_merged, merged, 40)
     suggest(marked, survivor, 90)  # new: loses to the user's mark
     marked_row = suggest(marked, merged, 30, status="interested")
@@ -119,7 +112,7 @@ def test_a_failed_merge_changes_nothing(briefing):
     survivor = Cluster.objects.get(slug="it-baja")
     merged = make_duplicate(state=State.objects.get(code="MX-NLE"))
     Cluster.objects.filter(slug="cluster-nanotecnologia-nuevo-leon").update(name="IT@Baja")
-    interest = make_interest(1)
+    interest = make_interest(sectors=(), kinds=(), matched=False)
     suggest(interest, merged, 50)
 
     with pytest.raises(MergeError, match="already exists in this state"):
@@ -133,7 +126,7 @@ def test_a_failed_merge_changes_nothing(briefing):
 def test_admin_merge_of_two_records_through_the_confirmation_page(briefing, staff_client):
     forestal = Cluster.objects.get(slug="cluster-forestal-de-jalisco")
     centro = Cluster.objects.get(slug__startswith="centro-articulador")
-    suggest(make_interest(1), centro, 33)
+    suggest(make_interest(sectors=(), kinds=(), matched=False), centro, 33)
     url = reverse("admin:clusters_cluster_changelist")
 
     response = staff_client.post(url, {"action": "merge_two",

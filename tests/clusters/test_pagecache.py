@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from clusters.models import Cluster, ClusterName, Sector, State
 from tests.clusters.test_admin import change_form_data, change_url
-from tests.clusters.test_directory import make_sector
+from tests.factories import make_sector
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 HOME = "/"

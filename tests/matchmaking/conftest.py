@@ -1,7 +1,7 @@
 import kombu.pools
 import pytest
 
-from config.loopback import free_port
+from tests.loopback import free_port
 from tests.realservices import RedisServer, Worker
 
 

@@ -6,7 +6,7 @@ from django.urls import URLPattern, reverse
 
 from matchmaking import urls as matchmaking_urls
 from matchmaking.models import Interest, Suggestion
-from tests.matchmaking.factories import make_interest, make_organisation, make_suggestion
+from tests.factories import make_interest, make_organisation, make_suggestion
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from matchmaking import services
 from matchmaking.models import PRIVACY_NOTICE_VERSION, Organisation
-from tests.matchmaking.factories import PASSWORD, make_organisation, make_user
+from tests.factories import PASSWORD, make_organisation, make_user
 
 pytestmark = pytest.mark.django_db
 

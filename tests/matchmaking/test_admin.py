@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from matchmaking.models import Interest, MatchRun, Organisation, Suggestion
-from tests.matchmaking.factories import (
+from tests.factories import (
     capture_enqueues,
     make_cluster,
     make_interest,

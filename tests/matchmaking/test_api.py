@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from matchmaking import matching
+from matchmaking.matching import suggest
 from matchmaking.models import Interest, Suggestion
-from tests.matchmaking.factories import (
+from tests.factories import (
     make_cluster,
     make_interest,
     make_organisation,
@@ -117,7 +117,7 @@ def test_preview_agrees_with_stored_suggestions(client, briefing):
         description="Electric vehicles and R&D",
         matched=False,
     )
-    matching.rescore_interest(interest.pk)
+    suggest.rescore_interest(interest.pk)
     stored = list(
         interest.suggestions.order_by("-score", "cluster_id").values_list("cluster__slug", "score")
     )

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from clusters.models import Cluster, Sector, SectorStronghold
 from matchmaking.models import PendingClusterChange
-from tests.matchmaking.factories import capture_enqueues, make_interest
+from tests.factories import capture_enqueues, make_interest
 
 pytestmark = pytest.mark.django_db
 

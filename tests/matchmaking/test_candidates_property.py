@@ -4,7 +4,7 @@ Random small instances (sectors, ecosystems linking some of them, states, strong
 clusters with labels, sizes and text) are written to PostgreSQL; an interest is then matched
 three ways and the results must be equal:
 
-- ``matching.compute_matches`` (the process's in-memory index, read by sector);
+- ``suggest.compute_matches`` (the process's in-memory index, read by sector);
 - the database's sector index (``candidate_features``) ranked by ``engine.rank``;
 - every published cluster, read through the ORM, scored one by one with ``engine.score``.
 """
@@ -18,10 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clusters.models import Cluster, ClusterName, Ecosystem, QualityLabel, SectorStronghold
-from matchmaking import cluster_change, engine, matching, services
-from matchmaking.index import ClusterIndex
+from matchmaking import services
+from matchmaking.matching import engine, suggest
+from matchmaking.matching.features import candidate_features, cluster_text
+from matchmaking.matching.index import ClusterIndex
+from matchmaking.matching.terms import fold_terms
 from matchmaking.models import Interest, Suggestion
-from tests.matchmaking.factories import make_cluster, make_interest, make_sector, make_state
+from tests.factories import make_cluster, make_interest, make_sector, make_state
 
 SECTORS = ["s-aero", "s-auto", "s-food", "s-ict"]
 STATES = [("MX-NLE", "Nuevo León"), ("MX-BCN", "Baja California"), ("MX-JAL", "Jalisco")]
@@ -98,16 +101,34 @@ def build(spec) -> list[Cluster]:
     return clusters
 
 
+def cluster_features(cluster: Cluster) -> engine.ClusterFeatures:
+    """A cluster's features from its ORM instance: the reading ``every_pair`` checks the
+    matching's own value queries (``matching.features.features_of``) against."""
+    names = [cluster.name, *(other.name for other in cluster.other_names.all())]
+    return engine.ClusterFeatures(
+        id=cluster.pk,
+        sectors=frozenset(sector.slug for sector in cluster.sectors.all()),
+        state=cluster.state.code if cluster.state else None,
+        valid_labels=frozenset(label.level for label in cluster.labels.all() if label.is_valid),
+        has_size=any(
+            value is not None
+            for value in (cluster.members, cluster.companies, cluster.founded_year)
+        ),
+        is_formally_organised=cluster.is_formally_organised,
+        text=cluster_text(names, cluster.acronym, cluster.description, cluster.sector_label),
+    )
+
+
 def every_pair(features, exclude, limit) -> list[engine.Match]:
     """Score every published cluster, one by one, from ORM instances."""
-    context = matching.load_context()
+    context = suggest.load_context()
     clusters = (
         Cluster.objects.published()
         .select_related("state")
         .prefetch_related("sectors", "labels", "other_names")
     )
     scored = [
-        engine.score(features, matching.cluster_features(cluster), context)
+        engine.score(features, cluster_features(cluster), context)
         for cluster in clusters
         if cluster.pk not in exclude
     ]
@@ -129,7 +150,7 @@ def test_indexed_candidates_rank_like_every_pair(spec):
         sectors = frozenset(wanted["sectors"])
         features = engine.InterestFeatures(
             sectors=sectors,
-            related_sectors=matching.related_sector_slugs(sectors),
+            related_sectors=suggest.related_sector_slugs(sectors),
             states=frozenset(wanted["states"]),
             kinds=frozenset(wanted["kinds"]),
             description=wanted["description"],
@@ -138,12 +159,12 @@ def test_indexed_candidates_rank_like_every_pair(spec):
         limit = spec["limit"]
 
         expected = every_pair(features, set(exclude), limit)
-        by_memory = matching.load_index().rank(features, limit=limit, exclude=exclude)
-        by_compute = matching.compute_matches(features, exclude_ids=exclude, limit=limit)
+        by_memory = suggest.load_index().rank(features, limit=limit, exclude=exclude)
+        by_compute = suggest.compute_matches(features, exclude_ids=exclude, limit=limit)
         by_database = engine.rank(
             features,
-            matching.candidate_features(sectors | features.related_sectors, exclude_ids=exclude),
-            matching.load_context(),
+            candidate_features(sectors | features.related_sectors, exclude_ids=exclude),
+            suggest.load_context(),
             limit=limit,
             exclude=exclude,
         )
@@ -189,7 +210,7 @@ def test_points_agree_with_score(
     )
     context = engine.Context(strongholds=frozenset(strongholds))
     match = engine.score(interest, cluster, context)
-    points = engine.points(interest, engine.fold_terms(description), cluster, context.strongholds)
+    points = engine.points(interest, fold_terms(description), cluster, context.strongholds)
     assert points == (match.score if match else None)
 
 
@@ -318,7 +339,7 @@ def test_a_cluster_change_leaves_what_rescoring_all_would(spec, interests, top, 
             ).pk
             for row in interests
         ]
-        matching.rescore_interests(ids)
+        suggest.rescore_interests(ids)
         suggestions = list(Suggestion.objects.order_by("pk"))
         for position, status in marks if suggestions else ():
             services.mark_suggestion(
@@ -340,7 +361,7 @@ def test_a_cluster_change_leaves_what_rescoring_all_would(spec, interests, top, 
             )
             cluster.save()
 
-        cluster_change.apply(cluster.pk)
+        suggest.apply_cluster_change(cluster.pk)
         # Marked "not relevant" since its last re-score: its top N waits for the next one.
         waiting = set(
             Suggestion.objects.filter(
@@ -354,12 +375,12 @@ def test_a_cluster_change_leaves_what_rescoring_all_would(spec, interests, top, 
                     "cluster_id", flat=True
                 )
             )
-            expected = every_pair(matching.interest_features(interest), dismissed, top)
+            expected = every_pair(suggest.interest_features(interest), dismissed, top)
             current = Suggestion.objects.filter(interest=interest, is_current=True)
             assert sorted(current.values_list("cluster_id", "score")) == sorted(
                 (match.cluster_id, match.score) for match in expected
             )
-        matching.rescore_interests(ids)
+        suggest.rescore_interests(ids)
         assert incremental == {row for row in stored() if row[0] not in waiting}
         transaction.set_rollback(True)
 

@@ -1,4 +1,4 @@
-"""A changed cluster updates only the suggestions it alters (``matchmaking.cluster_change``).
+"""A changed cluster updates only the suggestions it alters (``matching.cluster_change``).
 
 The property test in test_candidates_property.py checks the outcome on random instances;
 these pin down the cases it may meet rarely: text points bringing a cluster in, ties at the
@@ -12,9 +12,10 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from matchmaking import cluster_change, matching, services, snapshot
+from matchmaking import services
+from matchmaking.matching import cluster_change, features, suggest
 from matchmaking.models import Interest, Suggestion
-from tests.matchmaking.factories import make_cluster, make_interest
+from tests.factories import make_cluster, make_interest
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("top_two")]
 REACH_BY_TERMS = "only PostgreSQL's index bounds a cluster's reach by the terms it shares"
@@ -32,7 +33,7 @@ def current(interest) -> list[tuple[int, int]]:
 
 
 def reachable(cluster) -> set[int]:
-    now = snapshot.current(build=True)
+    now = features.published(build=True)
     return set(cluster_change._reachable(now.index.by_id[cluster.pk], now))
 
 
@@ -43,7 +44,7 @@ def test_shared_terms_bring_a_cluster_in_as_one_row():
     plain = make_cluster(sectors=["s-x"])  # 40
     interest = make_interest(sectors=["s-x"], kinds=(), description="turbine machining supplier")
     unrelated = make_interest(sectors=["s-x"], kinds=(), description="logistics software")
-    matching.rescore_interests([interest.pk, unrelated.pk])
+    suggest.rescore_interests([interest.pk, unrelated.pk])
     assert current(interest) == [(sized_a.pk, 44), (sized_b.pk, 44)]
     kept = Suggestion.objects.get(interest=interest, cluster=sized_a)
     pushed_out = Suggestion.objects.get(interest=interest, cluster=sized_b)
@@ -53,7 +54,7 @@ def test_shared_terms_bring_a_cluster_in_as_one_row():
     plain.save()
     # The database bounds the reach by terms: the interest sharing none is not even read.
     assert reachable(plain) == {interest.pk}
-    results = cluster_change.apply(plain.pk)
+    results = suggest.apply_cluster_change(plain.pk)
 
     assert [(r.interest_id, r.stored, r.new) for r in results] == [(interest.pk, 1, 1)]
     assert current(interest) == [(sized_a.pk, 44), (plain.pk, 46)]
@@ -71,16 +72,16 @@ def test_a_tie_at_the_floor_enters_only_with_a_lower_id():
     holder = make_cluster(sectors=["s-x"])
     second = make_cluster(sectors=["s-x"])
     interest = make_interest(sectors=["s-x"], kinds=())
-    matching.rescore_interests([interest.pk])
+    suggest.rescore_interests([interest.pk])
     assert current(interest) == [(holder.pk, 40), (second.pk, 40)]
 
     higher = make_cluster(sectors=["s-x"])  # 40 as well, but ranks after both
     assert interest.pk not in reachable(higher)
-    assert cluster_change.apply(higher.pk) == []
+    assert suggest.apply_cluster_change(higher.pk) == []
     assert current(interest) == [(holder.pk, 40), (second.pk, 40)]
 
     lower.sectors.set([holder.sectors.get()])  # 40, and ranks first
-    cluster_change.apply(lower.pk)
+    suggest.apply_cluster_change(lower.pk)
     assert current(interest) == [(lower.pk, 40), (holder.pk, 40)]
     assert not Suggestion.objects.filter(cluster=second).exists()  # unmarked: deleted
     interest.refresh_from_db()
@@ -92,7 +93,7 @@ def test_a_cluster_scoring_lower_but_above_the_nth_is_one_row():
     middle = make_cluster(sectors=["s-x"])
     make_cluster(sectors=["s-x"])  # 40, outside the top two: ranks after both
     interest = make_interest(sectors=["s-x"], kinds=())
-    matching.rescore_interests([interest.pk])
+    suggest.rescore_interests([interest.pk])
     assert current(interest) == [(best.pk, 44), (middle.pk, 40)]
     interest.refresh_from_db()
     matched_at = interest.matched_at
@@ -100,7 +101,7 @@ def test_a_cluster_scoring_lower_but_above_the_nth_is_one_row():
 
     best.members = None  # 44 -> 40: still first (a lower id than the N-th's)
     best.save()
-    results = cluster_change.apply(best.pk)
+    results = suggest.apply_cluster_change(best.pk)
 
     assert [(r.interest_id, r.stored) for r in results] == [(interest.pk, 1)]
     assert current(interest) == [(best.pk, 40), (middle.pk, 40)]
@@ -115,12 +116,12 @@ def test_a_cluster_scoring_lower_to_the_nth_is_rescored_in_full():
     first = make_cluster(sectors=["s-x"], members=10)
     falling = make_cluster(sectors=["s-x"], members=10)
     interest = make_interest(sectors=["s-x"], kinds=())
-    matching.rescore_interests([interest.pk])
+    suggest.rescore_interests([interest.pk])
     assert current(interest) == [(first.pk, 44), (falling.pk, 44)]
 
     falling.members = None  # 44 -> 40: now the N-th, and the cluster outside outranks it
     falling.save()
-    cluster_change.apply(falling.pk)
+    suggest.apply_cluster_change(falling.pk)
 
     assert current(interest) == [(outside.pk, 40), (first.pk, 44)]
     interest.refresh_from_db()
@@ -132,23 +133,23 @@ def test_an_unpublished_cluster_is_rescored_in_full():
     middle = make_cluster(sectors=["s-x"])
     spare = make_cluster(sectors=["s-x"])
     interest = make_interest(sectors=["s-x"], kinds=())
-    matching.rescore_interests([interest.pk])
+    suggest.rescore_interests([interest.pk])
     assert current(interest) == [(best.pk, 44), (middle.pk, 40)]
 
     best.is_published = False
     best.save()
-    cluster_change.apply(best.pk)
+    suggest.apply_cluster_change(best.pk)
     assert current(interest) == [(middle.pk, 40), (spare.pk, 40)]
 
 
 def test_an_interest_edited_since_it_was_matched_is_rescored_in_full():
     holder = make_cluster(sectors=["s-x"])
     interest = make_interest(sectors=["s-x"], kinds=())
-    matching.rescore_interests([interest.pk])
+    suggest.rescore_interests([interest.pk])
     Interest.objects.filter(pk=interest.pk).update(changed_at=timezone.now())  # edited
     entering = make_cluster(sectors=["s-x"], members=10)
 
-    results = cluster_change.apply(entering.pk)
+    results = suggest.apply_cluster_change(entering.pk)
 
     assert [r.interest_id for r in results] == [interest.pk]
     assert current(interest) == [(holder.pk, 40), (entering.pk, 44)]
@@ -192,13 +193,13 @@ def test_a_deleted_cluster_leaves_no_gap_in_the_top_n(
     from django.urls import reverse
 
     from matchmaking.tasks import match_interest
-    from tests.matchmaking.factories import capture_enqueues
+    from tests.factories import capture_enqueues
 
     first = make_cluster(sectors=["s-x"], members=10)
     second = make_cluster(sectors=["s-x"], members=10)
     third = make_cluster(sectors=["s-x"])  # ranked third: not suggested while top two stand
     interest = make_interest(sectors=["s-x"], kinds=())
-    matching.rescore_interests([interest.pk])
+    suggest.rescore_interests([interest.pk])
     assert [pk for pk, _score in current(interest)] == [first.pk, second.pk]
 
     enqueued = capture_enqueues(monkeypatch)

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from matchmaking.models import Suggestion
-from tests.matchmaking.factories import (
+from tests.factories import (
     make_cluster,
     make_interest,
     make_organisation,

@@ -17,7 +17,7 @@ if not settings.configured:
 
 from django.utils import translation  # noqa: E402
 
-from matchmaking.engine import (  # noqa: E402
+from matchmaking.matching.engine import (  # noqa: E402
     ENGINE_VERSION,
     KIND_RULES,
     WEIGHTS,
@@ -27,12 +27,11 @@ from matchmaking.engine import (  # noqa: E402
     Kind,
     Match,
     Reason,
-    fold_terms,
-    is_candidate,
     rank,
     score,
 )
-from matchmaking.reasons import KIND_LABELS, render  # noqa: E402
+from matchmaking.matching.reasons import KIND_LABELS, render  # noqa: E402
+from matchmaking.matching.terms import fold_terms  # noqa: E402
 
 # Table 2 of the briefing, the rows these tests need.
 STRONGHOLDS = Context(
@@ -46,7 +45,7 @@ SECTOR_NAMES = {"aerospace": "Aerospace", "electronics": "Electronics", "ict": "
 STATE_NAMES = {"MX-BCN": "Baja California", "MX-NLE": "Nuevo León"}
 
 
-def make_interest(**kw) -> InterestFeatures:
+def interest_features(**kw) -> InterestFeatures:
     values = {
         "sectors": frozenset({"aerospace"}),
         "related_sectors": frozenset(),
@@ -58,7 +57,7 @@ def make_interest(**kw) -> InterestFeatures:
     return InterestFeatures(**values)
 
 
-def make_cluster(**kw) -> ClusterFeatures:
+def cluster_features(**kw) -> ClusterFeatures:
     values = {
         "id": 1,
         "sectors": frozenset({"aerospace"}),
@@ -70,6 +69,11 @@ def make_cluster(**kw) -> ClusterFeatures:
     }
     values.update({k: frozenset(v) if isinstance(v, set | list) else v for k, v in kw.items()})
     return ClusterFeatures(**values)
+
+
+def is_candidate(interest: InterestFeatures, cluster: ClusterFeatures) -> bool:
+    """The design's rule: a candidate shares an exact or a related sector."""
+    return bool((interest.sectors | interest.related_sectors) & cluster.sectors)
 
 
 def codes(match: Match | None) -> list[str]:
@@ -90,12 +94,12 @@ def test_weights_sum_to_exactly_100():
 
 
 def test_the_perfect_cluster_scores_exactly_100():
-    interest = make_interest(
+    interest = interest_features(
         states={"MX-BCN"},
         kinds={Kind.TECHNOLOGY},
         description="turbine blades composites research interiors avionics",
     )
-    cluster = make_cluster(
+    cluster = cluster_features(
         state="MX-BCN",
         valid_labels={"gold"},
         has_size=True,
@@ -117,9 +121,9 @@ def test_signal_strength_order():
 
 
 def test_exact_sector_beats_related():
-    interest = make_interest(sectors={"aerospace"}, related_sectors={"electronics"})
-    exact = score(interest, make_cluster(sectors={"aerospace"}), NO_CONTEXT)
-    related = score(interest, make_cluster(sectors={"electronics"}), NO_CONTEXT)
+    interest = interest_features(sectors={"aerospace"}, related_sectors={"electronics"})
+    exact = score(interest, cluster_features(sectors={"aerospace"}), NO_CONTEXT)
+    related = score(interest, cluster_features(sectors={"electronics"}), NO_CONTEXT)
     assert exact.score == WEIGHTS.sector_exact
     assert related.score == WEIGHTS.sector_related
     assert codes(exact) == ["sector_exact"]
@@ -128,50 +132,50 @@ def test_exact_sector_beats_related():
 
 
 def test_related_sector_counts_only_without_an_exact_match():
-    interest = make_interest(sectors={"aerospace"}, related_sectors={"electronics"})
-    match = score(interest, make_cluster(sectors={"aerospace", "electronics"}), NO_CONTEXT)
+    interest = interest_features(sectors={"aerospace"}, related_sectors={"electronics"})
+    match = score(interest, cluster_features(sectors={"aerospace", "electronics"}), NO_CONTEXT)
     assert codes(match) == ["sector_exact"]
     assert match.score == WEIGHTS.sector_exact
 
 
 def test_several_shared_sectors_are_named_in_one_reason():
-    interest = make_interest(sectors={"aerospace", "electronics"})
-    match = score(interest, make_cluster(sectors={"electronics", "aerospace"}), NO_CONTEXT)
+    interest = interest_features(sectors={"aerospace", "electronics"})
+    match = score(interest, cluster_features(sectors={"electronics", "aerospace"}), NO_CONTEXT)
     assert match.reasons == (Reason("sector_exact", (("sector", "aerospace,electronics"),), 40),)
 
 
 def test_no_shared_sector_is_not_a_candidate():
-    interest = make_interest(sectors={"aerospace"}, related_sectors={"electronics"})
-    cluster = make_cluster(sectors={"textile"}, state="MX-BCN", valid_labels={"gold"})
+    interest = interest_features(sectors={"aerospace"}, related_sectors={"electronics"})
+    cluster = cluster_features(sectors={"textile"}, state="MX-BCN", valid_labels={"gold"})
     assert score(interest, cluster, STRONGHOLDS) is None
     assert not is_candidate(interest, cluster)
-    assert is_candidate(interest, make_cluster(sectors={"electronics"}))
-    assert is_candidate(interest, make_cluster(sectors={"aerospace"}))
-    assert not is_candidate(interest, make_cluster(sectors=set()))
+    assert is_candidate(interest, cluster_features(sectors={"electronics"}))
+    assert is_candidate(interest, cluster_features(sectors={"aerospace"}))
+    assert not is_candidate(interest, cluster_features(sectors=set()))
 
 
 # --- States ---------------------------------------------------------------------------------
 
 
 def test_target_state_adds_points():
-    interest = make_interest(sectors={"textile"}, states={"MX-JAL", "MX-BCN"})
-    inside = score(interest, make_cluster(sectors={"textile"}, state="MX-JAL"), NO_CONTEXT)
-    outside = score(interest, make_cluster(sectors={"textile"}, state="MX-YUC"), NO_CONTEXT)
-    unknown = score(interest, make_cluster(sectors={"textile"}, state=None), NO_CONTEXT)
+    interest = interest_features(sectors={"textile"}, states={"MX-JAL", "MX-BCN"})
+    inside = score(interest, cluster_features(sectors={"textile"}, state="MX-JAL"), NO_CONTEXT)
+    outside = score(interest, cluster_features(sectors={"textile"}, state="MX-YUC"), NO_CONTEXT)
+    unknown = score(interest, cluster_features(sectors={"textile"}, state=None), NO_CONTEXT)
     assert inside.score == outside.score + WEIGHTS.target_state
     assert reason(inside, "target_state").params == (("state", "MX-JAL"),)
     assert outside.score == unknown.score == WEIGHTS.sector_exact
 
 
 def test_anywhere_has_no_state_penalty():
-    anywhere = make_interest(sectors={"textile"}, states=set())
-    match = score(anywhere, make_cluster(sectors={"textile"}, state="MX-YUC"), NO_CONTEXT)
+    anywhere = interest_features(sectors={"textile"}, states=set())
+    match = score(anywhere, cluster_features(sectors={"textile"}, state="MX-YUC"), NO_CONTEXT)
     assert match.score == WEIGHTS.sector_exact
 
 
 def test_stronghold_reason_for_baja_california_aerospace():
-    interest = make_interest(states={"MX-BCN"})
-    match = score(interest, make_cluster(state="MX-BCN"), STRONGHOLDS)
+    interest = interest_features(states={"MX-BCN"})
+    match = score(interest, cluster_features(state="MX-BCN"), STRONGHOLDS)
     assert reason(match, "stronghold") == Reason(
         "stronghold", (("sector", "aerospace"), ("state", "MX-BCN")), WEIGHTS.stronghold
     )
@@ -180,28 +184,28 @@ def test_stronghold_reason_for_baja_california_aerospace():
 
 
 def test_stronghold_applies_to_anywhere_interests_too():
-    match = score(make_interest(), make_cluster(state="MX-NLE"), STRONGHOLDS)
+    match = score(interest_features(), cluster_features(state="MX-NLE"), STRONGHOLDS)
     assert codes(match) == ["sector_exact", "stronghold"]
 
 
 def test_stronghold_needs_a_shared_sector():
     # MX-NLE is an automotive stronghold, but the interest is about aerospace only.
-    interest = make_interest(sectors={"aerospace"})
-    cluster = make_cluster(sectors={"aerospace", "automotive"}, state="MX-GUA")
+    interest = interest_features(sectors={"aerospace"})
+    cluster = cluster_features(sectors={"aerospace", "automotive"}, state="MX-GUA")
     assert "stronghold" not in codes(score(interest, cluster, STRONGHOLDS))
     # Matched by a related sector only: that sector's strongholds count.
-    related = make_interest(sectors={"electronics"}, related_sectors={"automotive"})
-    match = score(related, make_cluster(sectors={"automotive"}, state="MX-GUA"), STRONGHOLDS)
+    related = interest_features(sectors={"electronics"}, related_sectors={"automotive"})
+    match = score(related, cluster_features(sectors={"automotive"}, state="MX-GUA"), STRONGHOLDS)
     assert reason(match, "stronghold").params == (("sector", "automotive"), ("state", "MX-GUA"))
 
 
 def test_aerospace_baja_california_interest_ranks_bc_aerospace_first():
-    interest = make_interest(
+    interest = interest_features(
         sectors={"aerospace"}, related_sectors={"ict"}, states={"MX-BCN"}, description=""
     )
-    bc_aero = make_cluster(id=3, state="MX-BCN", valid_labels={"bronze"})
-    nl_aero = make_cluster(id=1, state="MX-NLE", has_size=True, is_formally_organised=True)
-    bc_ict = make_cluster(id=2, sectors={"ict"}, state="MX-BCN", has_size=True)
+    bc_aero = cluster_features(id=3, state="MX-BCN", valid_labels={"bronze"})
+    nl_aero = cluster_features(id=1, state="MX-NLE", has_size=True, is_formally_organised=True)
+    bc_ict = cluster_features(id=2, sectors={"ict"}, state="MX-BCN", has_size=True)
     ranked = rank(interest, [nl_aero, bc_ict, bc_aero], STRONGHOLDS, limit=10)
     assert [m.cluster_id for m in ranked] == [3, 1, 2]
     assert codes(ranked[0]) == ["sector_exact", "target_state", "stronghold", "label"]
@@ -220,25 +224,25 @@ def test_aerospace_baja_california_interest_ranks_bc_aerospace_first():
     ],
 )
 def test_best_valid_label_earns_points(labels, level, points):
-    match = score(make_interest(), make_cluster(valid_labels=labels), NO_CONTEXT)
+    match = score(interest_features(), cluster_features(valid_labels=labels), NO_CONTEXT)
     assert reason(match, "label") == Reason("label", (("level", level),), points)
     assert match.score == WEIGHTS.sector_exact + points
 
 
 def test_lapsed_labels_earn_nothing():
     # The caller passes valid labels only: a cluster whose labels all lapsed has none.
-    lapsed = score(make_interest(), make_cluster(valid_labels=set()), NO_CONTEXT)
+    lapsed = score(interest_features(), cluster_features(valid_labels=set()), NO_CONTEXT)
     assert "label" not in codes(lapsed)
     assert lapsed.score == WEIGHTS.sector_exact
 
 
 def test_unknown_label_level_earns_nothing():
-    match = score(make_interest(), make_cluster(valid_labels={"platinum"}), NO_CONTEXT)
+    match = score(interest_features(), cluster_features(valid_labels={"platinum"}), NO_CONTEXT)
     assert "label" not in codes(match)
 
 
 def test_known_size_adds_points():
-    match = score(make_interest(), make_cluster(has_size=True), NO_CONTEXT)
+    match = score(interest_features(), cluster_features(has_size=True), NO_CONTEXT)
     assert reason(match, "size_known") == Reason("size_known", (), WEIGHTS.size_known)
 
 
@@ -246,8 +250,8 @@ def test_known_size_adds_points():
 
 
 def test_text_overlap_is_accent_and_case_insensitive():
-    interest = make_interest(description="Turbinas de energía")
-    match = score(interest, make_cluster(text="TURBINAS ENERGIA eólica"), NO_CONTEXT)
+    interest = interest_features(description="Turbinas de energía")
+    match = score(interest, cluster_features(text="TURBINAS ENERGIA eólica"), NO_CONTEXT)
     overlap = reason(match, "text_overlap")
     assert overlap.params == (("terms", "energia,turbina"),)
     assert overlap.points == 2 * WEIGHTS.text_per_term
@@ -256,13 +260,15 @@ def test_text_overlap_is_accent_and_case_insensitive():
 def test_stop_words_are_ignored_in_both_languages():
     words = "para the with desde which nuestros about entre"
     assert fold_terms(words) == frozenset()
-    match = score(make_interest(description=words), make_cluster(text=words), NO_CONTEXT)
+    match = score(interest_features(description=words), cluster_features(text=words), NO_CONTEXT)
     assert "text_overlap" not in codes(match)
 
 
 def test_text_overlap_is_capped_and_names_three_terms():
     text = "avionics composites interiors turbines engines harnesses machining"
-    match = score(make_interest(description=text), make_cluster(text=text.upper()), NO_CONTEXT)
+    match = score(
+        interest_features(description=text), cluster_features(text=text.upper()), NO_CONTEXT
+    )
     overlap = reason(match, "text_overlap")
     assert overlap.points == WEIGHTS.text_cap
     assert overlap.params == (("terms", "composite,machining,interior"),)  # longest first
@@ -288,8 +294,8 @@ def test_fold_terms(text, terms):
 
 
 def test_pre_folded_terms_are_used_instead_of_text():
-    interest = make_interest(description="avionics composites")
-    cluster = make_cluster(text="nothing shared", terms=frozenset({"avionic"}))
+    interest = interest_features(description="avionics composites")
+    cluster = cluster_features(text="nothing shared", terms=frozenset({"avionic"}))
     assert reason(score(interest, cluster, NO_CONTEXT), "text_overlap").params == (
         ("terms", "avionic"),
     )
@@ -319,9 +325,9 @@ def test_pre_folded_terms_are_used_instead_of_text():
 )
 def test_kind_fit_rules(kind, fits, misfits):
     sectors = {"tourism", "textile", "biotechnology", "automotive"}
-    interest = make_interest(sectors=sectors, kinds={kind})
-    good = score(interest, make_cluster(**{"sectors": {"tourism"}, **fits}), NO_CONTEXT)
-    bad = score(interest, make_cluster(**{"sectors": {"tourism"}, **misfits}), NO_CONTEXT)
+    interest = interest_features(sectors=sectors, kinds={kind})
+    good = score(interest, cluster_features(**{"sectors": {"tourism"}, **fits}), NO_CONTEXT)
+    bad = score(interest, cluster_features(**{"sectors": {"tourism"}, **misfits}), NO_CONTEXT)
     assert reason(good, "kind_fit") == Reason("kind_fit", (("kind", kind.value),), 8)
     assert "kind_fit" not in codes(bad)
 
@@ -331,8 +337,8 @@ def test_every_kind_has_a_rule_and_a_label():
 
 
 def test_several_fitting_kinds_share_one_flat_bonus():
-    interest = make_interest(kinds={Kind.SKILLS, Kind.MARKET_ACCESS, Kind.INVESTMENT})
-    match = score(interest, make_cluster(has_size=True, text="training"), NO_CONTEXT)
+    interest = interest_features(kinds={Kind.SKILLS, Kind.MARKET_ACCESS, Kind.INVESTMENT})
+    match = score(interest, cluster_features(has_size=True, text="training"), NO_CONTEXT)
     assert reason(match, "kind_fit") == Reason(
         "kind_fit", (("kind", "market_access,skills"),), WEIGHTS.kind_fit
     )
@@ -342,8 +348,8 @@ def test_several_fitting_kinds_share_one_flat_bonus():
 
 
 def test_reasons_are_ordered_by_points_then_code():
-    interest = make_interest(states={"MX-BCN"}, kinds={Kind.MARKET_ACCESS})
-    cluster = make_cluster(state="MX-BCN", has_size=True, valid_labels={"bronze"})
+    interest = interest_features(states={"MX-BCN"}, kinds={Kind.MARKET_ACCESS})
+    cluster = cluster_features(state="MX-BCN", has_size=True, valid_labels={"bronze"})
     match = score(interest, cluster, STRONGHOLDS)
     assert [(r.code, r.points) for r in match.reasons] == [
         ("sector_exact", 40),
@@ -356,13 +362,13 @@ def test_reasons_are_ordered_by_points_then_code():
 
 
 def test_rank_honours_limit_exclude_and_orders_ties_by_id():
-    interest = make_interest(related_sectors={"ict"})
+    interest = interest_features(related_sectors={"ict"})
     clusters = [
-        make_cluster(id=5),
-        make_cluster(id=2),
-        make_cluster(id=9, has_size=True),
-        make_cluster(id=4, sectors={"ict"}),
-        make_cluster(id=7, sectors={"textile"}),
+        cluster_features(id=5),
+        cluster_features(id=2),
+        cluster_features(id=9, has_size=True),
+        cluster_features(id=4, sectors={"ict"}),
+        cluster_features(id=7, sectors={"textile"}),
     ]
     assert [m.cluster_id for m in rank(interest, clusters, NO_CONTEXT, limit=10)] == [9, 2, 5, 4]
     assert [m.cluster_id for m in rank(interest, clusters, NO_CONTEXT, limit=2)] == [9, 2]
@@ -387,8 +393,8 @@ def test_reason_round_trips_through_dict_and_json():
 
 
 def test_engine_reasons_survive_json():
-    interest = make_interest(states={"MX-BCN"}, description="turbines", kinds={Kind.SKILLS})
-    cluster = make_cluster(state="MX-BCN", valid_labels={"gold"}, text="Turbines, training")
+    interest = interest_features(states={"MX-BCN"}, description="turbines", kinds={Kind.SKILLS})
+    cluster = cluster_features(state="MX-BCN", valid_labels={"gold"}, text="Turbines, training")
     match = score(interest, cluster, STRONGHOLDS)
     stored = json.loads(json.dumps([r.to_dict() for r in match.reasons]))
     assert tuple(Reason.from_dict(d) for d in stored) == match.reasons
@@ -457,10 +463,10 @@ def test_render(reason_, sentence):
 
 
 def test_every_engine_reason_renders():
-    interest = make_interest(
+    interest = interest_features(
         states={"MX-BCN"}, kinds={Kind.TECHNOLOGY}, description="research turbines"
     )
-    cluster = make_cluster(
+    cluster = cluster_features(
         state="MX-BCN", valid_labels={"gold"}, has_size=True, text="research turbines"
     )
     with translation.override("en"):

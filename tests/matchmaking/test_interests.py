@@ -5,9 +5,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clusters.models import Sector, State
-from matchmaking import matching
+from matchmaking.matching import suggest
 from matchmaking.models import Interest, Suggestion
-from tests.matchmaking.factories import (
+from tests.factories import (
     capture_enqueues,
     make_cluster,
     make_interest,
@@ -204,7 +204,7 @@ def test_detail_shows_ranked_suggestions_computed_by_the_engine(client, organisa
         matched=False,
         description="Turbine parts and plane interiors",
     )
-    matching.rescore_interest(interest.pk)
+    suggest.rescore_interest(interest.pk)
 
     response = client.get(interest.get_absolute_url())
 
@@ -256,14 +256,14 @@ def test_mark_interested_then_not_relevant(client, organisation):
 
 def test_a_mark_survives_recomputation(client, organisation, briefing):
     interest = make_interest(organisation, sectors=["aerospace"], matched=False)
-    matching.rescore_interest(interest.pk)
+    suggest.rescore_interest(interest.pk)
     first, second = interest.suggestions.order_by("-score", "pk")[:2]
     client.post(reverse("matchmaking:mark_suggestion", args=[first.pk]), {"status": "interested"})
     client.post(
         reverse("matchmaking:mark_suggestion", args=[second.pk]), {"status": "not_relevant"}
     )
 
-    matching.rescore_interest(interest.pk)
+    suggest.rescore_interest(interest.pk)
 
     first.refresh_from_db()
     second.refresh_from_db()

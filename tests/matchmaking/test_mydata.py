@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from matchmaking import notifications
 from matchmaking.models import Interest, Organisation, Suggestion
-from tests.matchmaking.factories import (
+from tests.factories import (
     PASSWORD,
     make_cluster,
     make_interest,

@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection, transaction
 
-from matchmaking import storage
+from matchmaking.matching import storage
 
 
 def synchronous_commit() -> str:

@@ -3,9 +3,9 @@
 import pytest
 from django.db import connection
 
-from matchmaking import matching
+from matchmaking.matching import engine, suggest
 from matchmaking.models import Suggestion
-from tests.matchmaking.factories import make_interest
+from tests.factories import make_interest
 
 pytestmark = [
     pytest.mark.django_db,
@@ -25,12 +25,12 @@ def _tuples(interest) -> dict[int, str]:
 
 def test_rescoring_with_the_same_result_writes_no_row(briefing):
     interest = make_interest(sectors=["aerospace"], matched=False)
-    matching.rescore_interest(interest.pk)
+    suggest.rescore_interest(interest.pk)
     before = _tuples(interest)
     computed = dict(interest.suggestions.values_list("pk", "computed_at"))
     matched_at = type(interest).objects.get(pk=interest.pk).matched_at
 
-    result = matching.rescore_interest(interest.pk)
+    result = suggest.rescore_interest(interest.pk)
 
     assert len(before) == result.stored > 0
     assert _tuples(interest) == before
@@ -40,13 +40,13 @@ def test_rescoring_with_the_same_result_writes_no_row(briefing):
 
 def test_a_result_that_changed_is_written(briefing):
     interest = make_interest(sectors=["aerospace"], matched=False)
-    matching.rescore_interest(interest.pk)
+    suggest.rescore_interest(interest.pk)
     changed = interest.suggestions.order_by("pk").first()
     Suggestion.objects.filter(pk=changed.pk).update(score=0, reasons=[])
     interest.suggestions.exclude(pk=changed.pk).update(engine_version=0)  # an older engine
     before = _tuples(interest)
 
-    matching.rescore_interest(interest.pk)
+    suggest.rescore_interest(interest.pk)
 
     after = _tuples(interest)
     assert after.keys() == before.keys()
@@ -54,5 +54,5 @@ def test_a_result_that_changed_is_written(briefing):
     changed.refresh_from_db()
     assert changed.score > 0 and changed.reasons
     assert set(interest.suggestions.values_list("engine_version", flat=True)) == {
-        matching.engine.ENGINE_VERSION
+        engine.ENGINE_VERSION
     }

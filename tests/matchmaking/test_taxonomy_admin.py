@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from clusters.models import Ecosystem, Sector, State
 from matchmaking.models import Interest, MatchRun
-from tests.matchmaking.factories import (
+from tests.factories import (
     capture_enqueues,
     make_cluster,
     make_interest,

@@ -1,24 +1,23 @@
 """Matching through the real queue: Redis broker, Celery worker processes, PostgreSQL."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from clusters.models import Cluster, Sector, State
+from clusters.models import Cluster
 from clusters.signals import clusters_changed
-from matchmaking import engine
+from matchmaking.enqueue import enqueue_on_commit
+from matchmaking.matching import engine
 from matchmaking.models import (
-    PRIVACY_NOTICE_VERSION,
     Interest,
     MatchRun,
     Organisation,
     PendingClusterChange,
     Suggestion,
 )
-from matchmaking.queue import enqueue_on_commit
 from matchmaking.tasks import match_interest, sweep
+from tests.factories import make_interest, make_organisation
 from tests.realservices import wait_for
 
 pytestmark = [
@@ -34,21 +33,19 @@ def loaded(transactional_db):
     call_command("load_briefing", verbosity=0)
 
 
-def make_interest(name: str, sectors: list[str], states: list[str] = (), *, kinds=("technology",)):
-    user = get_user_model().objects.create_user(
-        username=f"{name}@example.eu", email=f"{name}@example.eu"
+def unmatched_interest(name: str, sectors: list[str], states: list[str] = ()) -> Interest:
+    """An SME's interest, saved but not matched yet."""
+    organisation = make_organisation(
+        email=f"{name}@example.eu", name=name, kind=Organisation.Kind.SME
     )
-    organisation = Organisation.objects.create(
-        user=user, name=name, country="DE", kind=Organisation.Kind.SME,
-        consent_at=timezone.now(), consent_version=PRIVACY_NOTICE_VERSION,
-    )  # fmt: skip
-    interest = Interest.objects.create(
-        organisation=organisation, title=f"{name} interest", kinds=list(kinds),
+    return make_interest(
+        organisation,
+        sectors=sectors,
+        states=states,
+        matched=False,
+        title=f"{name} interest",
         description="Turbine parts and plane interiors",
-    )  # fmt: skip
-    interest.sectors.set(Sector.objects.filter(slug__in=sectors))
-    interest.states.set(State.objects.filter(code__in=states))
-    return interest
+    )
 
 
 def save_and_enqueue(interest: Interest) -> None:
@@ -67,7 +64,7 @@ def suggestions_of(interest: Interest):
 
 
 def test_a_real_worker_matches_a_saved_interest(loaded, worker):
-    interest = make_interest("aero", ["aerospace"], ["MX-BCN"])
+    interest = unmatched_interest("aero", ["aerospace"], ["MX-BCN"])
     save_and_enqueue(interest)
 
     found = wait_for(lambda: suggestions_of(interest), timeout=60, what="suggestions")
@@ -86,7 +83,7 @@ def test_interest_saved_while_redis_is_down_is_matched_after_it_returns(
     loaded, worker, celery_broker
 ):
     celery_broker.stop()
-    interest = make_interest("offline", ["biotechnology"])
+    interest = unmatched_interest("offline", ["biotechnology"])
     save_and_enqueue(interest)  # the broker is down: the save still succeeds
     assert Interest.objects.filter(pk=interest.pk).exists()
     assert not suggestions_of(interest)
@@ -102,8 +99,8 @@ def test_interest_saved_while_redis_is_down_is_matched_after_it_returns(
 
 
 def test_editing_one_cluster_rescores_only_the_interests_it_affects(loaded, worker):
-    aerospace = make_interest("aero2", ["aerospace"])
-    textile = make_interest("textile", ["textile"])
+    aerospace = unmatched_interest("aero2", ["aerospace"])
+    textile = unmatched_interest("textile", ["textile"])
     for interest in (aerospace, textile):
         save_and_enqueue(interest)
     wait_for(
@@ -134,7 +131,7 @@ def test_editing_one_cluster_rescores_only_the_interests_it_affects(loaded, work
 def test_a_cluster_edited_while_redis_is_down_is_applied_by_the_sweep(
     loaded, worker, celery_broker
 ):
-    aerospace = make_interest("aero3", ["aerospace"])
+    aerospace = unmatched_interest("aero3", ["aerospace"])
     save_and_enqueue(aerospace)
     wait_for(
         lambda: Interest.objects.filter(pk=aerospace.pk, matched_at__isnull=False).exists(),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from config.loopback import free_port
+from tests.loopback import free_port
 from tests.matchmaking.conftest import _use_broker
 from tests.realservices import RedisServer, Worker
 

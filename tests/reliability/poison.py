@@ -12,8 +12,8 @@ from django.core.cache import cache
 
 from matchmaking import tasks
 from matchmaking.models import Interest
-from tests.reliability.factories import POISON_KILLS_KEY as KILLS
-from tests.reliability.factories import POISON_TITLE
+from tests.reliability.workload import POISON_KILLS_KEY as KILLS
+from tests.reliability.workload import POISON_TITLE
 
 _run_matching = tasks.run_matching
 

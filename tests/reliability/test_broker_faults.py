@@ -9,12 +9,12 @@ from django.test import Client
 from django.urls import reverse
 
 from clusters.models import Sector, State
-from config.loopback import free_port
+from matchmaking.enqueue import enqueue_on_commit
 from matchmaking.models import Interest, Organisation
-from matchmaking.queue import enqueue_on_commit
 from matchmaking.tasks import match_interest, sweep
+from tests.loopback import free_port
 from tests.realservices import RedisServer, wait_for
-from tests.reliability import factories
+from tests.reliability import workload
 from tests.reliability.conftest import broker
 
 pytestmark = pytest.mark.slow
@@ -115,7 +115,7 @@ def test_redis_down_while_organisations_register_and_edit(
         lambda: not interests.filter(matched_at__isnull=True).exists(),
         timeout=120, what="every interest matched after Redis returned",
     )  # fmt: skip
-    report = factories.verify(ids)
+    report = workload.verify(ids)
     assert report["matched"] == ORGANISATIONS, report
     record(
         organisations=ORGANISATIONS,
@@ -153,7 +153,7 @@ def _enqueue(interest_ids):
 def test_a_redis_crash_with_tasks_queued_loses_none(loaded, durable_broker, record):
     from tests.realservices import Worker
 
-    ids = factories.seed_interests(20)
+    ids = workload.seed_interests(20)
     _enqueue(ids)
     queued = durable_broker.queue_length()
     assert queued == len(ids)
@@ -173,7 +173,7 @@ def test_a_redis_crash_with_tasks_queued_loses_none(loaded, durable_broker, reco
         )  # fmt: skip
     finally:
         worker.stop()
-    report = factories.verify(ids)
+    report = workload.verify(ids)
     assert report["matched"] == len(ids), report
     record(
         redis="appendonly yes, appendfsync everysec",
@@ -185,7 +185,7 @@ def test_a_redis_crash_with_tasks_queued_loses_none(loaded, durable_broker, reco
 
 def test_without_append_only_a_redis_crash_loses_the_queue(loaded, celery_broker, record):
     """Why production needs ``appendonly yes``: the same crash without it."""
-    ids = factories.seed_interests(20)
+    ids = workload.seed_interests(20)
     _enqueue(ids)
     queued = celery_broker.queue_length()
     celery_broker.kill()

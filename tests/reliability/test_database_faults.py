@@ -19,8 +19,8 @@ import time
 import psycopg
 import pytest
 
-from config.loopback import free_port
 from matchmaking.tasks import RETRY, match_interests
+from tests.loopback import free_port
 from tests.realservices import ROOT, PostgresCluster, Worker, wait_for
 from tests.reliability.conftest import broker
 
@@ -87,7 +87,7 @@ def test_postgres_restart_during_a_task(own_postgres, own_broker, record):
         manage(url, *command)
     ids = python_json(
         url,
-        "import json; from tests.reliability.factories import seed_interests; "
+        "import json; from tests.reliability.workload import seed_interests; "
         f"print(json.dumps(seed_interests({INTERESTS})))",
     )
     worker = Worker(
@@ -143,7 +143,7 @@ def test_postgres_restart_during_a_task(own_postgres, own_broker, record):
     assert never_matched == 0
     report = python_json(
         url,
-        "import json; from tests.reliability.factories import verify; "
+        "import json; from tests.reliability.workload import verify; "
         f"print(json.dumps(verify({ids[:: max(1, len(ids) // SAMPLE)]!r})))",
     )
     assert report["mismatched"] == 0 and report["duplicates"] == 0, report

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from clusters.models import Cluster, Sector, State
 from matchmaking.models import Interest, Organisation
-from tests.matchmaking.factories import PASSWORD, make_interest, make_organisation, make_suggestion
+from tests.factories import PASSWORD, make_interest, make_organisation, make_suggestion
 
 CASES = 1000
 FUZZ = settings(
@@ -439,7 +439,7 @@ def test_values_at_the_limit_are_stored_whole(db, client):
     ],
 )
 def test_over_long_interest_values_are_refused_with_a_message(db, client, field, value, message):
-    from tests.matchmaking.factories import make_sector
+    from tests.factories import make_sector
 
     organisation = make_organisation()
     client.force_login(organisation.user)

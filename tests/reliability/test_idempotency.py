@@ -17,7 +17,7 @@ from matchmaking import services
 from matchmaking.models import Interest, MatchRun
 from matchmaking.tasks import match_interest, match_interests, run_matching
 from tests.realservices import ROOT, wait_for
-from tests.reliability import factories
+from tests.reliability import workload
 
 THREADS = 6
 ROUNDS = 3
@@ -26,9 +26,9 @@ ROUNDS = 3
 def test_two_rescores_of_the_same_interests_at_once(loaded, record):
     """Six threads (six database connections) re-score the same interests at the same time,
     in batches that overlap in opposite orders: no error, no deadlock, one consistent set."""
-    ids = factories.seed_interests(24)
+    ids = workload.seed_interests(24)
     run_matching(ids[:8], trigger=MatchRun.Trigger.FULL)
-    marks = factories.mark_some(ids[:8])
+    marks = workload.mark_some(ids[:8])
     errors: list[BaseException] = []
     barrier = threading.Barrier(THREADS)
 
@@ -50,9 +50,9 @@ def test_two_rescores_of_the_same_interests_at_once(loaded, record):
         thread.join(timeout=120)
 
     assert errors == []
-    report = factories.verify(ids)
+    report = workload.verify(ids)
     assert report["matched"] == len(ids) and report["duplicates"] == 0, report
-    assert factories.marks_kept(marks) == len(marks)
+    assert workload.marks_kept(marks) == len(marks)
     record(
         threads=THREADS,
         rounds=ROUNDS,
@@ -61,13 +61,13 @@ def test_two_rescores_of_the_same_interests_at_once(loaded, record):
         interests=len(ids),
         matched=report["matched"],
         duplicates=report["duplicates"],
-        marks_kept=f"{factories.marks_kept(marks)}/{len(marks)}",
+        marks_kept=f"{workload.marks_kept(marks)}/{len(marks)}",
     )
 
 
 @pytest.mark.slow
 def test_the_same_message_delivered_twice_to_two_workers(loaded, celery_broker, workers, record):
-    ids = factories.seed_interests(20)
+    ids = workload.seed_interests(20)
     first = workers("w1", concurrency=1)
     second = workers("w2", concurrency=1)
     # Each message published twice with the same task id: what a broker redelivery (or a
@@ -91,7 +91,7 @@ def test_the_same_message_delivered_twice_to_two_workers(loaded, celery_broker, 
     logs = first.log.read_text(errors="replace") + second.log.read_text(errors="replace")
     errors = re.findall(r"^\[[^]]*: ERROR/.*$", logs, flags=re.MULTILINE)
     runs = MatchRun.objects.values_list("status", flat=True)
-    report = factories.verify(ids)
+    report = workload.verify(ids)
     assert errors == []
     assert list(runs).count("done") == published
     assert report["matched"] == len(ids) and report["duplicates"] == 0, report
@@ -109,7 +109,7 @@ def test_the_same_message_delivered_twice_to_two_workers(loaded, celery_broker, 
 
 @pytest.fixture
 def interest_form_data(transactional_db):
-    from tests.matchmaking.factories import make_organisation, make_sector
+    from tests.factories import make_organisation, make_sector
 
     return {
         "organisation": make_organisation(),

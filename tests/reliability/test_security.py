@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from matchmaking import urls as matchmaking_urls
 from matchmaking.models import Interest, Organisation, Suggestion
-from tests.matchmaking import test_access
-from tests.matchmaking.factories import (
+from tests.factories import (
     PASSWORD,
     make_cluster,
     make_interest,
@@ -22,6 +21,7 @@ from tests.matchmaking.factories import (
     make_suggestion,
     make_user,
 )
+from tests.matchmaking import test_access
 from tests.realservices import ROOT
 
 # --- "My data" export: every personal field -----------------------------------------------

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from matchmaking import throttle
 from matchmaking.models import Organisation
-from tests.matchmaking.factories import PASSWORD, make_organisation, make_user
+from tests.factories import PASSWORD, make_organisation, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from matchmaking.tasks import (
     sweep,
 )
 from tests.realservices import wait_for
-from tests.reliability import factories
+from tests.reliability import workload
 
 pytestmark = pytest.mark.slow
 
@@ -34,14 +34,14 @@ def deliveries(task_id: str) -> int:
 def test_sigkill_during_a_full_rematch_loses_nothing(
     loaded, celery_broker, workers, record, monkeypatch
 ):
-    ids = factories.seed_interests(INTERESTS)
+    ids = workload.seed_interests(INTERESTS)
     # Some organisations have suggestions already, and marked some of them.
     marked_interests = ids[:30]
     run_matching(marked_interests, trigger=MatchRun.Trigger.FULL)
-    marks = factories.mark_some(marked_interests)
+    marks = workload.mark_some(marked_interests)
     assert len(marks) >= 40
     # An engine change: every interest must be matched again.
-    factories.forget_unmarked(ids)
+    workload.forget_unmarked(ids)
     env = {"CELERY_VISIBILITY_TIMEOUT": VISIBILITY}
     first = workers("w1", env=env)
 
@@ -109,12 +109,12 @@ def test_sigkill_during_a_full_rematch_loses_nothing(
         fail(timeout, "sweep")
     recovered_in = time.monotonic() - killed_at
 
-    report = factories.verify(ids)
+    report = workload.verify(ids)
     assert report["never_matched"] == 0, report
     assert report["mismatched"] == 0, report
     assert report["matched"] == INTERESTS
     assert report["duplicates"] == 0
-    kept = factories.marks_kept(marks)
+    kept = workload.marks_kept(marks)
     assert kept == len(marks)
     interrupted = full_runs.filter(status="failed", error__startswith="Interrupted").count()
     # Each delivery the kill cut short is reported by its redelivery (unless the kill fell
@@ -154,10 +154,10 @@ def test_sigkill_during_a_full_rematch_loses_nothing(
 def test_a_poison_message_is_given_up_and_the_queue_flows_on(
     loaded, celery_broker, workers, record
 ):
-    cache.delete(factories.POISON_KILLS_KEY)
-    poison = factories.seed_interests(1, prefix="poison")[0]
-    Interest.objects.filter(pk=poison).update(title=factories.POISON_TITLE)
-    healthy = factories.seed_interests(20, prefix="healthy")
+    cache.delete(workload.POISON_KILLS_KEY)
+    poison = workload.seed_interests(1, prefix="poison")[0]
+    Interest.objects.filter(pk=poison).update(title=workload.POISON_TITLE)
+    healthy = workload.seed_interests(20, prefix="healthy")
     worker = workers("w1", env={"CELERY_EXTRA_IMPORTS": "tests.reliability.poison"})
 
     poisoned = match_interest.delay(poison)
@@ -178,7 +178,7 @@ def test_a_poison_message_is_given_up_and_the_queue_flows_on(
 
     delivered = deliveries(poisoned.id)
     log = worker.log.read_text(errors="replace")
-    killed = cache.get(factories.POISON_KILLS_KEY)
+    killed = cache.get(workload.POISON_KILLS_KEY)
     lost = len(re.findall(r"WorkerLostError\('Worker exited prematurely", log))
     assert delivered == MAX_DELIVERIES + 1  # five ran (and killed their process), one refused
     assert killed == MAX_DELIVERIES
@@ -186,7 +186,7 @@ def test_a_poison_message_is_given_up_and_the_queue_flows_on(
     assert worker.process.poll() is None  # the worker itself lives on
     assert not Suggestion.objects.filter(interest_id=poison).exists()
     assert Interest.objects.get(pk=poison).matched_at is None  # the sweep will retry it
-    report = factories.verify(healthy)
+    report = workload.verify(healthy)
     assert report["matched"] == len(healthy), report
     assert celery_broker.queue_length() == 0
     record(

@@ -2,9 +2,10 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from matchmaking import engine
+from matchmaking.matching import engine
+from matchmaking.matching.suggest import batches
 from matchmaking.models import Interest, MatchRun
-from matchmaking.tasks import batches, match_interests, run_matching
+from matchmaking.tasks import match_interests, run_matching
 
 
 class Command(BaseCommand):

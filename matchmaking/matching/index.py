@@ -1,14 +1,15 @@
 """Every published cluster's features in memory, and the best matches of an interest found
-without scoring every candidate. Plain Python, no ORM (``matching`` fills and caches it).
+without scoring every candidate. Plain Python, no ORM (``features.published`` fills it).
 
 ``ClusterIndex.rank(interest, limit=N)`` returns exactly what ``engine.rank`` returns for the
 interest's candidates (the clusters sharing an exact or related sector), and builds reasons
 for those N only. How it avoids scoring each candidate:
 
-- a candidate reached through sector ``s`` scores ``level + text``, where ``level`` is fixed
-  by ``s`` being exact or related, the cluster's state being a target state, a stronghold of
-  ``s``, its best label and known size (``fixed_points``), and its fitting a chosen kind;
-  only ``text`` (0 to ``text_cap``) depends on the description;
+- a candidate reached through sector ``s`` scores the engine's sum (``engine.sector_points``
+  + ``state_points`` + ``through_sector`` + ``text_points``) regrouped as ``level + text``,
+  where ``level`` is fixed by ``s`` being exact or related, the cluster's state being a
+  target state, and what the cluster earns through ``s`` (``through_sector``); only
+  ``text`` (0 to ``text_cap``) depends on the description;
 - so the clusters of ``s`` are grouped by level (per chosen kinds, and per
   state for the target states), and the levels are walked from the top, best first. Once N
   matches are held and a level plus ``text_cap`` cannot reach the N-th score, the walk
@@ -25,9 +26,8 @@ from bisect import insort
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 
-from matchmaking import engine
-
-_W = engine.WEIGHTS
+from matchmaking.matching import engine
+from matchmaking.matching.terms import fold_terms
 
 
 class ClusterIndex:
@@ -109,11 +109,12 @@ class ClusterIndex:
         each at its level (lists copied: the old index keeps its own)."""
         sector, kinds, _state = key
         levels = dict(groups)
+        strongholds = self.context.strongholds
         for cluster in leaving:
-            points = self._points(cluster, sector, kinds)
+            points = engine.through_sector(cluster, sector, kinds, strongholds)
             levels[points] = [c for c in levels.get(points, ()) if c.id != cluster.id]
         for cluster in coming:
-            points = self._points(cluster, sector, kinds)
+            points = engine.through_sector(cluster, sector, kinds, strongholds)
             members = list(levels.get(points, ()))
             insort(members, cluster, key=_id)
             levels[points] = members
@@ -121,17 +122,6 @@ class ClusterIndex:
             ((points, members) for points, members in levels.items() if members),
             key=_minus_first,
         )
-
-    def __len__(self) -> int:
-        return len(self.clusters)
-
-    def candidates(self, sector_slugs: Iterable[str]) -> list[engine.ClusterFeatures]:
-        """Every cluster in any of ``sector_slugs``, by id."""
-        found: dict[int, engine.ClusterFeatures] = {}
-        for sector in sector_slugs:
-            for cluster in self._by_sector.get(sector, ()):
-                found[cluster.id] = cluster
-        return sorted(found.values(), key=_id)
 
     def _groups(self, sector: str, kinds: frozenset[str], state: str | None):
         """The clusters of ``sector`` (in ``state``, or all) grouped by the points they earn
@@ -149,20 +139,11 @@ class ClusterIndex:
                 else self._by_sector_state.get((sector, state), ())
             )
             groups: dict[int, list[engine.ClusterFeatures]] = defaultdict(list)
+            strongholds = self.context.strongholds
             for cluster in members:
-                groups[self._points(cluster, sector, kinds)].append(cluster)
+                groups[engine.through_sector(cluster, sector, kinds, strongholds)].append(cluster)
             found = self._groups_cache[key] = sorted(groups.items(), key=_minus_first)
         return found
-
-    def _points(self, cluster: engine.ClusterFeatures, sector: str, kinds: frozenset[str]) -> int:
-        """The points ``cluster`` earns through ``sector`` for an interest in ``kinds``, but
-        for the sector itself, a target state and text."""
-        points = cluster.fixed_points
-        if cluster.state is not None and (sector, cluster.state) in self.context.strongholds:
-            points += _W.stronghold
-        if kinds and not kinds.isdisjoint(cluster.fitting_kinds):
-            points += _W.kind_fit
-        return points
 
     def rank(
         self,
@@ -171,7 +152,8 @@ class ClusterIndex:
         limit: int,
         exclude: Collection[int] = (),
     ) -> list[engine.Match]:
-        """``engine.rank(interest, self.candidates(...), self.context, ...)``, faster.
+        """``engine.rank`` over the clusters sharing an exact or related sector with the
+        interest, faster.
 
         A cluster's score through one of its sectors is that sector's base (exact or
         related) plus, if the cluster is in a target state, ``target_state``, plus its group's
@@ -181,23 +163,24 @@ class ClusterIndex:
         if limit <= 0:
             return []
         excluded = frozenset(exclude)
-        terms = engine.fold_terms(interest.description)
+        terms = fold_terms(interest.description)
         targets = interest.states
         kinds = interest.kinds
         levels: list[tuple[int, list[engine.ClusterFeatures], bool]] = []
         for sector in interest.sectors | interest.related_sectors:
             if sector not in self._by_sector:
                 continue
-            base = _W.sector_exact if sector in interest.sectors else _W.sector_related
+            base = engine.sector_points(sector in interest.sectors)
             for points, members in self._groups(sector, kinds, None):
                 levels.append((base + points, members, bool(targets)))
+            targeted = base + engine.state_points(True)
             for state in targets:
                 for points, members in self._groups(sector, kinds, state):
-                    levels.append((base + _W.target_state + points, members, False))
+                    levels.append((targeted + points, members, False))
         levels.sort(key=_first, reverse=True)
 
-        text_cap = min(_W.text_cap, _W.text_per_term * len(terms))
-        per_term = _W.text_per_term
+        text_for = [engine.text_points(common) for common in range(len(terms) + 1)]
+        text_cap = text_for[-1]
         multi = self._multi
         seen: set[int] = set()
         held: list[tuple[int, int, engine.ClusterFeatures]] = []  # (score, -id, cluster)
@@ -214,9 +197,7 @@ class ClusterIndex:
                     seen.add(cluster_id)
                 score = level
                 if terms:
-                    common = len(terms & cluster.folded_terms)
-                    if common:
-                        score += min(text_cap, per_term * common)
+                    score += text_for[len(terms & cluster.folded_terms)]
                 if score > 100:
                     score = 100
                 if len(held) < limit:

@@ -10,14 +10,25 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection, transaction
 
-from matchmaking import engine
+from matchmaking.matching import engine
 from matchmaking.models import Interest, Suggestion
+
+
+@dataclass
+class StoreResult:
+    """What storing one interest's suggestions did: how many are stored, how many are new."""
+
+    interest_id: int
+    organisation_id: int
+    stored: int = 0
+    new: int = 0
 
 
 @contextmanager
@@ -67,7 +78,7 @@ def store(rows: list[tuple[int, engine.Match]], interest_ids: list[int], *, now:
 def _store_portable(
     interest_ids: list[int], rows: list[tuple[int, engine.Match]], *, now: datetime
 ) -> dict[int, int]:
-    """``_store`` with the ORM: read what is there, upsert, delete, update. Returns the
+    """``store`` with the ORM: read what is there, upsert, delete, update. Returns the
     number of new suggestions per interest."""
     existing: dict[int, dict[int, tuple]] = defaultdict(dict)
     for interest_id, cluster_id, pk, status, is_current in (
@@ -132,12 +143,6 @@ def reasons_json(reasons: tuple[engine.Reason, ...]) -> str:
     return "[" + ",".join(map(_reason_json, reasons)) + "]"
 
 
-def upsert(rows: list[tuple[int, engine.Match]], *, now: datetime) -> None:
-    """Insert or update the suggestions ``(interest id, match)`` on (interest, cluster),
-    leaving the user's status alone, in one statement (PostgreSQL)."""
-    _store_postgresql([], rows, now=now)
-
-
 def replace(
     rows: list[tuple[int, engine.Match]], dropped: list[tuple[int, int]], *, now: datetime
 ) -> dict[int, int]:
@@ -174,14 +179,14 @@ def _store_postgresql(
     now: datetime,
     dropped: list[tuple[int, int]] = (),
 ) -> dict[int, int]:
-    """``_store`` in one statement: the rows go as three arrays and one JSON document (the
+    """``store`` in one statement: the rows go as three arrays and one JSON document (the
     reasons) joined by position; the upsert, the delete of the unmarked leftovers (the
     suggestions of ``interest_ids`` that are not among the rows, and those ``dropped``), the
     update of the marked ones, and the count of new suggestions per interest all see the
-    same snapshot. A suggestion is new when the upsert inserted it: only an insert sets
-    ``created`` (to ``now``, this call's own time). A row whose score, reasons, engine and
-    currency come out as they were is not written again (its ``computed_at`` stays when
-    that result was first computed): a re-match where nothing changed leaves no dead rows
+    same rows (one statement). A suggestion is new when the upsert inserted it: only an
+    insert sets ``created`` (to ``now``, this call's own time). A row whose score, reasons,
+    engine and currency come out as they were is not written again (its ``computed_at``
+    stays when that result was first computed): a re-match where nothing changed leaves no dead rows
     and about half the WAL (measured: benchmarks/HISTORY.md), in about the same time, as
     the upsert still finds and locks each row. Columns the matching does not set get their
     model default."""
@@ -278,8 +283,7 @@ def mark_matched(
 ) -> None:
     """Record when and by which engine each interest was matched, its floor (the score of
     its N-th match; none while it has fewer), that match's cluster, and its match keys
-    (``matchmaking.reach``): what ``cluster_change`` finds the interests a changed cluster
-    can enter by."""
+    (``keys``): what ``cluster_change`` finds the interests a changed cluster can enter by."""
     top = settings.MATCH_TOP_N
     floors = {
         pk: (found[-1].score, found[-1].cluster_id) if len(found) >= top else (None, None)

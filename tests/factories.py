@@ -1,13 +1,15 @@
-"""Small factories for matchmaking tests. Sectors, states and clusters come from the
-``briefing`` fixture where a test needs real ones; these make minimal ones otherwise."""
+"""The test suite's factories: small rows with sensible defaults, any field overridable.
+Sectors, states and clusters come from the ``briefing`` fixture where a test needs real
+ones; these make minimal ones otherwise (or find the briefing's, by slug or code)."""
 
 from itertools import count
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.text import slugify
 
-from clusters.models import Cluster, Sector, State
-from matchmaking import engine
+from clusters.models import Cluster, ClusterName, QualityLabel, Sector, State
+from matchmaking.matching import engine
 from matchmaking.models import PRIVACY_NOTICE_VERSION, Interest, Organisation, Suggestion
 
 PASSWORD = "a-long-enough-passphrase"
@@ -21,7 +23,8 @@ def make_user(email: str | None = None, *, password: str = PASSWORD, **fields):
     )
 
 
-def make_organisation(user=None, **fields) -> Organisation:
+def make_organisation(user=None, *, email: str | None = None, **fields) -> Organisation:
+    """An organisation (of ``user``, else of a new user with ``email``)."""
     defaults = {
         "name": f"Organisation {next(_numbers)}",
         "country": "DE",
@@ -29,29 +32,58 @@ def make_organisation(user=None, **fields) -> Organisation:
         "consent_at": timezone.now(),
         "consent_version": PRIVACY_NOTICE_VERSION,
     }
-    return Organisation.objects.create(user=user or make_user(), **(defaults | fields))
+    return Organisation.objects.create(user=user or make_user(email), **(defaults | fields))
 
 
-def make_sector(slug: str) -> Sector:
+# Names the directory tests read back; other slugs get their title (and "(es)").
+_SECTOR_NAMES = {"automotive": ("Automotive", "Automotriz")}
+
+
+def make_sector(slug: str = "automotive", name_en: str = "", name_es: str = "", **fields) -> Sector:
+    default_en, default_es = _SECTOR_NAMES.get(slug, (slug.title(), f"{slug.title()} (es)"))
     sector, _ = Sector.objects.get_or_create(
         slug=slug,
-        defaults={"name_en": slug.title(), "name_es": f"{slug.title()} (es)", "source": "test"},
+        defaults={
+            "name_en": name_en or default_en,
+            "name_es": name_es or default_es,
+            "source": "test",
+            **fields,
+        },
     )
     return sector
 
 
 def make_state(code: str = "MX-NLE", name: str = "Nuevo León") -> State:
     state, _ = State.objects.get_or_create(
-        code=code, defaults={"name": name, "slug": code.lower(), "source": "test"}
+        code=code, defaults={"name": name, "slug": slugify(name), "source": "test"}
     )
     return state
 
 
-def make_cluster(*, sectors=("aerospace",), state=None, **fields) -> Cluster:
+def _sectors(sectors) -> list[Sector]:
+    return [s if isinstance(s, Sector) else make_sector(s) for s in sectors]
+
+
+def make_cluster(*, name=None, sectors=(), state=None, labels=(), other_names=(), **fields):
+    """A cluster in ``sectors`` (slugs or Sectors); ``labels`` holds (level, valid) or
+    (level, valid, validity_note) tuples."""
     number = next(_numbers)
-    defaults = {"slug": f"cluster-{number}", "name": f"Cluster {number}", "source": "test"}
-    cluster = Cluster.objects.create(state=state, **(defaults | fields))
-    cluster.sectors.set([make_sector(slug) for slug in sectors])
+    name = name or f"Cluster {number}"
+    defaults = {"slug": f"{slugify(name)}-{number}", "source": "test"}
+    cluster = Cluster.objects.create(name=name, state=state, **(defaults | fields))
+    cluster.sectors.set(_sectors(sectors))
+    for level, valid, *note in labels:
+        QualityLabel.objects.create(
+            cluster=cluster,
+            level=level,
+            is_valid=valid,
+            validity_note=note[0] if note else "",
+            source="Table 4 (test)",
+        )
+    for other in other_names:
+        ClusterName.objects.create(cluster=cluster, name=other, source="Section 3.2 (test)")
+    if other_names:
+        cluster.refresh_search_text()
     return cluster
 
 
@@ -64,7 +96,8 @@ def make_interest(
     matched=True,
     **fields,
 ) -> Interest:
-    """An interest; ``matched`` (default) makes it look already scored, not computing."""
+    """An interest in ``sectors`` (slugs or Sectors) and ``states`` (codes or States);
+    ``matched`` (default) makes it look already scored, not computing."""
     now = timezone.now()
     defaults = {
         "title": f"Interest {next(_numbers)}",
@@ -77,7 +110,7 @@ def make_interest(
     interest = Interest.objects.create(
         organisation=organisation or make_organisation(), **(defaults | fields)
     )
-    interest.sectors.set([make_sector(slug) for slug in sectors])
+    interest.sectors.set(_sectors(sectors))
     interest.states.set(
         [State.objects.get(code=code) if isinstance(code, str) else code for code in states]
     )
@@ -90,7 +123,7 @@ def sector_exact_reason(slug: str = "aerospace", points: int = 40) -> dict:
 
 def make_suggestion(interest=None, cluster=None, *, score: int = 50, **fields) -> Suggestion:
     interest = interest or make_interest()
-    cluster = cluster or make_cluster()
+    cluster = cluster or make_cluster(sectors=["aerospace"])
     defaults = {
         "score": score,
         "reasons": [sector_exact_reason()],
@@ -101,7 +134,7 @@ def make_suggestion(interest=None, cluster=None, *, score: int = 50, **fields) -
 
 
 def capture_enqueues(monkeypatch) -> list[tuple[str, tuple]]:
-    """Record every task sent through ``matchmaking.queue`` instead of reaching a broker:
+    """Record every task sent through ``matchmaking.enqueue`` instead of reaching a broker:
     a list of ``(task name, args)``, filled when the on-commit callbacks run."""
     from matchmaking import tasks
 

@@ -2,13 +2,14 @@
 
 Never touches the ORM. Callers turn an interest and each candidate cluster into
 ``InterestFeatures`` / ``ClusterFeatures`` (plus one ``Context`` per run), call ``rank()``
-and store each ``Match`` with ``ENGINE_VERSION``. ``reasons.render()`` turns a ``Reason``
-into a sentence in the active language.
+(or ``ClusterIndex.rank``) and store each ``Match`` with ``ENGINE_VERSION``.
+``reasons.render()`` turns a ``Reason`` into a sentence in the active language. The scoring
+rule is written once, in "Scoring: the one rule" below.
 
 Scoring (all points in ``WEIGHTS`` below, maximum exactly 100):
 
 - sector: an exact shared sector, or else a related one (same EU industrial ecosystem).
-  A cluster sharing neither is not a candidate: ``score()`` returns None (``is_candidate``).
+  A cluster sharing neither is not a candidate: ``score()`` returns None.
 - state: the cluster is in one of the interest's target states ("anywhere" = no states:
   no penalty, just no points). Independently, the cluster's state is a Table-2 stronghold of
   a sector the two share (the exact shared sectors, or the related ones when only those match).
@@ -24,13 +25,12 @@ Every signal only ever adds points, so adding a label or a target state never lo
 from __future__ import annotations
 
 import heapq
-import re
-import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property, lru_cache
-from itertools import chain
+
+from matchmaking.matching.terms import fold_terms
 
 ENGINE_VERSION = 1  # bump when scoring changes; stored with each suggestion
 
@@ -183,145 +183,6 @@ class Match:
     reasons: tuple[Reason, ...]  # points desc, then code
 
 
-# --- Text ---------------------------------------------------------------------------------
-#
-# fold_terms(): the same folding as clusters.text.fold (NFKD, accents stripped, casefold),
-# applied word by word so each distinct word is folded once per process (_term is cached):
-#   1. "R&D", "RD&I", "RDI", "I+D", "I+D+i" become the single term "r&d";
-#   2. split into words of letters only (digits and punctuation separate words);
-#   3. keep words of >= 4 letters;
-#   4. light plural stemming (_stem): "turbines" -> "turbine", "industries" -> "industry",
-#      "sectores" -> "sector", "clústeres"/"clusters" -> "cluster", "universidades" ->
-#      "universidad", "soluciones" -> "solucion", "materiales" -> "material". A stem never
-#      drops below 4 letters. No translation: "turbinas" and "turbines" stay different;
-#   5. drop Spanish and English stop words and a few domain words every profile or
-#      description contains ("cluster", "sector", "industry", "company", "mexico", ...),
-#      checked on both the word and its stem.
-# Symbols that only compatibility-decompose into letters ("™") separate words; Latin-script
-# text folds exactly as clusters.text.fold would (a property test checks it).
-
-_RND = re.compile(
-    r"\b(?:r\s*&\s*d(?:\s*&\s*i)?|rd\s*&\s*i|i\s*\+\s*d(?:\s*\+\s*i)?)(?!\w)", re.IGNORECASE
-)
-_WORD = re.compile(r"r&d|[^\W\d_]+")
-_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_MIN_LEN = 4
-
-_STOP_EN = """
-    about above across after again against almost along also although among another anyone
-    anything around away based became because become been before being below best better
-    between both cannot could does doing done down during each either else enough even ever
-    every following from further given have having here hers herself himself however include
-    included includes including into itself just last least less like made main make many
-    more most much must myself near need needs neither never none only other others ours
-    ourselves over own same several shall should since some such than that their theirs them
-    themselves then there therefore these they this those though through thus under until
-    upon used using very want wants well were what whatever when where whether which while
-    whom whose will with within without would your yours yourself yourselves looking seeking
-    interested interest interests
-"""
-_STOP_ES = """
-    ademas ahora algo algun alguna algunas alguno algunos ante antes aquel aquella aquellas
-    aquello aquellos aqui asimismo bajo bien cada casi como contra cual cuales cualquier
-    cuando cuanto debe deben del desde donde durante ella ellas ello ellos entre esas esos
-    esta estaba estado estamos estan estar estas este esto estos fueron hace hacen hacer
-    hacia hasta incluso mediante menos mientras misma mismas mismo mismos mucha muchas mucho
-    muchos nada nosotras nosotros nuestra nuestras nuestro nuestros otra otras otro otros
-    para pero poco pocos porque puede pueden pues quien quienes sean segun sera seran sido
-    siendo sino sobre solo somos suya suyas suyo suyos tambien tanto tener tiene tienen toda
-    todas todo todos tras unas unos usted ustedes vamos buscamos busca buscando interesa
-    interesado interesada interes
-"""
-_STOP_DOMAIN = """
-    cluster sector industry industria company empresa mexico mexican mexicano mexicana
-    association asociacion partner socio
-"""
-STOP_WORDS: frozenset[str] = frozenset((_STOP_EN + _STOP_ES + _STOP_DOMAIN).split())
-
-# Plural endings, first match wins; anything else ending in "s" just loses the "s".
-_SUFFIXES: tuple[tuple[str, str], ...] = (
-    ("ies", "y"),  # industries, technologies, companies
-    ("sses", "ss"),  # processes, businesses
-    ("xes", "x"),  # boxes, taxes
-    ("ches", "ch"),  # approaches, researches
-    ("shes", "sh"),  # finishes
-    ("iones", "ion"),  # soluciones, inversiones, asociaciones
-    ("dades", "dad"),  # universidades, capacidades
-    ("ores", "or"),  # sectores, proveedores, interiores, motores
-    ("eres", "er"),  # clusteres, talleres
-    ("ales", "al"),  # materiales, industriales, regionales
-)
-# English words whose ending looks Spanish: they only lose the final "s".
-_JUST_S = frozenset(
-    "stores scores cores shores chores explores ignores restores spheres atmospheres "
-    "hemispheres sales resales wholesales scales females males tales whales rationales "
-    "series species".split()
-)
-_NOT_PLURAL = ("ss", "us", "is")  # process, campus, analysis
-
-
-def _stem(word: str) -> str:
-    if len(word) <= _MIN_LEN or not word.endswith("s") or word.endswith(_NOT_PLURAL):
-        return word
-    if word in _JUST_S:
-        stem = word[:-1]
-    else:
-        for suffix, replacement in _SUFFIXES:
-            if word.endswith(suffix):
-                stem = word[: -len(suffix)] + replacement
-                break
-        else:
-            stem = word[:-1]
-    return stem if len(stem) >= _MIN_LEN else word
-
-
-def _fold_word(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word)
-    if not decomposed.isascii():
-        decomposed = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return decomposed.casefold()
-
-
-def _content_term(folded: str) -> str | None:
-    if folded in ("r&d", "rdi"):
-        return "r&d"
-    if len(folded) < _MIN_LEN or folded in STOP_WORDS:
-        return None
-    stem = _stem(folded)
-    return None if stem in STOP_WORDS else stem
-
-
-@lru_cache(maxsize=1 << 17)
-def _terms_of_word(word: str) -> tuple[str, ...]:
-    """The terms one raw word contributes: usually none or one. Folding may turn a
-    character the regex took for a letter into digits or punctuation ("¼" -> "1⁄4"):
-    such a word is split again."""
-    folded = _fold_word(word)
-    parts = (folded,) if folded.isalpha() else _WORD.findall(folded)
-    return tuple(term for term in map(_content_term, parts) if term)
-
-
-# Small on purpose: a worker folds every interest's description once per run (a big cache
-# would only hold descriptions it will not see again, a process's memory growing with the
-# number of interests); a cluster's terms are kept on its features (``folded_terms``).
-@lru_cache(maxsize=1 << 12)
-def fold_terms(text: str) -> frozenset[str]:
-    """Content words of ``text``, accent- and case-insensitive (rules in the comment above).
-
-    >>> sorted(fold_terms("Turbinas de energía para los clústeres"))
-    ['energia', 'turbina']
-    """
-    if not text:
-        return frozenset()
-    if not text.isascii():
-        text = unicodedata.normalize("NFC", text)  # "o" + combining accent -> "ó"
-        if _MARKS.search(text):
-            text = _MARKS.sub("", text)  # accents left over join, not split, words
-    if "&" in text or "+" in text:
-        text = _RND.sub(" r&d ", text)
-    return frozenset(chain.from_iterable(map(_terms_of_word, _WORD.findall(text))))
-
-
 # --- Cooperation kinds --------------------------------------------------------------------
 
 
@@ -411,29 +272,64 @@ KIND_RULES: Mapping[str, KindRule] = {
 }
 
 
-# --- Scoring ------------------------------------------------------------------------------
+# --- Scoring: the one rule ----------------------------------------------------------------
+#
+# Every path scores with the functions below: ``_judge`` (one interest, one cluster: with or
+# without its reasons), ``ClusterIndex.rank`` (the same sum regrouped by sector, to walk the
+# best first) and ``cluster_change._reachable`` (the same sum as a bound in SQL). The parts:
+#
+#   score = sector_points(exact) + state_points(targeted) + through_sector(...) + text_points(n)
+#
+# capped at 100, where ``through_sector`` is what the cluster earns through one shared sector
+# whatever the interest's states and text: a stronghold of that sector, its best label and
+# known size, and a fit with the chosen kinds. Over several shared sectors of the same tier
+# the best one counts.
 
 
-def is_candidate(interest: InterestFeatures, cluster: ClusterFeatures) -> bool:
-    """True when the cluster shares an exact or a related sector with the interest.
+def sector_points(exact: bool) -> int:
+    """An exact shared sector, or else a related one."""
+    return WEIGHTS.sector_exact if exact else WEIGHTS.sector_related
 
-    The database query that picks candidates mirrors this rule (sector ∈ sectors ∪ related).
-    """
-    return not (
-        interest.sectors.isdisjoint(cluster.sectors)
-        and interest.related_sectors.isdisjoint(cluster.sectors)
-    )
+
+def state_points(targeted: bool) -> int:
+    """The cluster is in one of the interest's target states."""
+    return WEIGHTS.target_state if targeted else 0
+
+
+def stronghold_points(strong: bool) -> int:
+    """The cluster's state is a Table-2 stronghold of a shared sector."""
+    return WEIGHTS.stronghold if strong else 0
+
+
+def kind_points(fits: bool) -> int:
+    """At least one chosen kind of cooperation fits the cluster."""
+    return WEIGHTS.kind_fit if fits else 0
+
+
+def text_points(common: int) -> int:
+    """``common`` folded terms shared by the description and the cluster's text."""
+    return min(WEIGHTS.text_cap, WEIGHTS.text_per_term * common)
+
+
+def through_sector(
+    cluster: ClusterFeatures,
+    sector: str,
+    kinds: frozenset[str],
+    strongholds: frozenset[tuple[str, str]],
+) -> int:
+    """The points ``cluster`` earns through ``sector`` for an interest choosing ``kinds``,
+    but for the sector itself, a target state and text."""
+    strong = cluster.state is not None and (sector, cluster.state) in strongholds
+    fits = bool(kinds) and not kinds.isdisjoint(cluster.fitting_kinds)
+    return stronghold_points(strong) + cluster.fixed_points + kind_points(fits)
 
 
 def _join(values: Iterable[str]) -> str:
     return ",".join(sorted(values))
 
 
-_LABEL_POINTS = WEIGHTS.label
-
-
 def _label_points(level: str) -> int:
-    return _LABEL_POINTS.get(level, 0)  # an unknown level earns nothing
+    return WEIGHTS.label.get(level, 0)  # an unknown level earns nothing
 
 
 _KIND_ORDER = tuple(kind.value for kind in Kind)
@@ -444,61 +340,75 @@ _reason = lru_cache(maxsize=1 << 14)(Reason)
 
 
 @lru_cache(maxsize=64)  # at most one per set of kinds
-def _kind_reason(kinds: frozenset[str]) -> Reason | None:
-    fitting = [kind for kind in _KIND_ORDER if kind in kinds]
-    if not fitting:
-        return None
-    return _reason(Code.KIND_FIT, (("kind", ",".join(fitting)),), WEIGHTS.kind_fit)
+def _kind_reason(kinds: frozenset[str]) -> Reason:
+    fitting = ",".join(kind for kind in _KIND_ORDER if kind in kinds)
+    return _reason(Code.KIND_FIT, (("kind", fitting),), kind_points(True))
 
 
 def _reason_order(reason: Reason) -> tuple[int, str]:
     return (-reason.points, reason.code)
 
 
-def _score(
+def _judge(
     interest: InterestFeatures,
     description_terms: frozenset[str],
     cluster: ClusterFeatures,
-    context: Context,
-) -> Match | None:
-    w = WEIGHTS
-    reasons: list[Reason] = []
-
+    strongholds: frozenset[tuple[str, str]],
+    reasons: list[Reason] | None,
+) -> int | None:
+    """The score of ``cluster`` for ``interest`` (None: not a candidate); with a list as
+    ``reasons``, each part of it appended there as a Reason."""
     shared = interest.sectors & cluster.sectors
-    if shared:
-        reasons.append(_reason(Code.SECTOR_EXACT, (("sector", _join(shared)),), w.sector_exact))
-    else:
+    exact = bool(shared)
+    if not exact:
         shared = interest.related_sectors & cluster.sectors
         if not shared:
             return None
-        reasons.append(_reason(Code.SECTOR_RELATED, (("sector", _join(shared)),), w.sector_related))
-
+    total = sector_points(exact)
+    if reasons is not None:
+        code = Code.SECTOR_EXACT if exact else Code.SECTOR_RELATED
+        reasons.append(_reason(code, (("sector", _join(shared)),), total))
     state = cluster.state
     if state is not None:
         if state in interest.states:
-            reasons.append(_reason(Code.TARGET_STATE, (("state", state),), w.target_state))
-        strong = [s for s in shared if (s, state) in context.strongholds]
+            total += state_points(True)
+            if reasons is not None:
+                reasons.append(_reason(Code.TARGET_STATE, (("state", state),), state_points(True)))
+        strong = [sector for sector in shared if (sector, state) in strongholds]
         if strong:
-            params = (("sector", _join(strong)), ("state", state))
-            reasons.append(_reason(Code.STRONGHOLD, params, w.stronghold))
-
-    reasons += cluster.fixed_reasons  # best valid label, known size
-
+            total += stronghold_points(True)
+            if reasons is not None:
+                params = (("sector", _join(strong)), ("state", state))
+                reasons.append(_reason(Code.STRONGHOLD, params, stronghold_points(True)))
+    total += cluster.fixed_points
+    if reasons is not None:
+        reasons += cluster.fixed_reasons  # best valid label, known size
     if description_terms:
         common = description_terms & cluster.folded_terms
         if common:
-            shown = sorted(common, key=lambda t: (-len(t), t))[:TEXT_TERMS_SHOWN]
-            points = min(w.text_cap, w.text_per_term * len(common))
-            reasons.append(_reason(Code.TEXT_OVERLAP, (("terms", ",".join(shown)),), points))
-
+            total += text_points(len(common))
+            if reasons is not None:
+                shown = sorted(common, key=lambda t: (-len(t), t))[:TEXT_TERMS_SHOWN]
+                params = (("terms", ",".join(shown)),)
+                reasons.append(_reason(Code.TEXT_OVERLAP, params, text_points(len(common))))
     if interest.kinds:
-        kind_reason = _kind_reason(interest.kinds & cluster.fitting_kinds)
-        if kind_reason is not None:
-            reasons.append(kind_reason)
+        fitting = interest.kinds & cluster.fitting_kinds
+        if fitting:
+            total += kind_points(True)
+            if reasons is not None:
+                reasons.append(_kind_reason(fitting))
+    return min(100, total)
 
-    reasons.sort(key=_reason_order)
-    total = min(100, sum(r.points for r in reasons))
-    return Match(cluster_id=cluster.id, score=int(total), reasons=tuple(reasons))
+
+def points(
+    interest: InterestFeatures,
+    description_terms: frozenset[str],
+    cluster: ClusterFeatures,
+    strongholds: frozenset[tuple[str, str]],
+) -> int | None:
+    """The score alone, without building reasons (None: not a candidate);
+    ``description_terms`` is ``fold_terms(interest.description)``."""
+    return _judge(interest, description_terms, cluster, strongholds, None)
 
 
 def score_with_terms(
@@ -508,54 +418,17 @@ def score_with_terms(
     context: Context,
 ) -> Match | None:
     """``score()`` for a caller that has ``fold_terms(interest.description)`` already."""
-    return _score(interest, description_terms, cluster, context)
+    reasons: list[Reason] = []
+    total = _judge(interest, description_terms, cluster, context.strongholds, reasons)
+    if total is None:
+        return None
+    reasons.sort(key=_reason_order)
+    return Match(cluster_id=cluster.id, score=total, reasons=tuple(reasons))
 
 
 def score(interest: InterestFeatures, cluster: ClusterFeatures, context: Context) -> Match | None:
-    """Score one cluster for one interest; None when it is not a candidate."""
-    return _score(interest, fold_terms(interest.description), cluster, context)
-
-
-def points(
-    interest: InterestFeatures,
-    description_terms: frozenset[str],
-    cluster: ClusterFeatures,
-    strongholds: frozenset[tuple[str, str]],
-) -> int | None:
-    """``_score(...).score`` without building the reasons (None: not a candidate).
-
-    ``rank()`` ranks every candidate with this and builds reasons for the top ones only;
-    each rule here mirrors one in ``_score`` (a property test checks they agree)."""
-    w = WEIGHTS
-    sectors = cluster.sectors
-    shared = interest.sectors & sectors
-    if shared:
-        total = w.sector_exact
-    else:
-        shared = interest.related_sectors & sectors
-        if not shared:
-            return None
-        total = w.sector_related
-    state = cluster.state
-    if state is not None:
-        if state in interest.states:
-            total += w.target_state
-        for sector in shared:
-            if (sector, state) in strongholds:
-                total += w.stronghold
-                break
-    total += cluster.fixed_points
-    if description_terms:
-        common = len(description_terms & cluster.folded_terms)
-        if common:
-            total += min(w.text_cap, w.text_per_term * common)
-    if interest.kinds and not interest.kinds.isdisjoint(cluster.fitting_kinds):
-        total += w.kind_fit
-    return min(100, total)
-
-
-def _order(match: Match) -> tuple[int, int]:
-    return (-match.score, match.cluster_id)
+    """Score one cluster for one interest, with its reasons; None when it is not a candidate."""
+    return score_with_terms(interest, fold_terms(interest.description), cluster, context)
 
 
 def _rank_key(entry: tuple) -> tuple[int, int]:
@@ -570,9 +443,9 @@ def rank(
     limit: int,
     exclude: Collection[int] = (),
 ) -> list[Match]:
-    """The best ``limit`` matches, by score (desc) then cluster id: excluded ids and
-    non-candidates dropped. Candidates are ranked by ``points()``; reasons are built for
-    the ``limit`` best only."""
+    """The best ``limit`` matches, by score (desc) then cluster id, scoring every cluster
+    given: excluded ids and non-candidates dropped. Reasons are built for the ``limit``
+    best only."""
     if limit <= 0:
         return []
     excluded = frozenset(exclude)
@@ -586,4 +459,4 @@ def rank(
         if total is not None:
             ranked.append((-total, cluster.id, cluster))
     best = heapq.nsmallest(limit, ranked, key=_rank_key)
-    return [_score(interest, description_terms, cluster, context) for _, _, cluster in best]
+    return [score_with_terms(interest, description_terms, c, context) for _, _, c in best]

@@ -1,6 +1,7 @@
 """A changed cluster (edited, published, unpublished): only the suggestions it alters change.
 
-``apply(cluster_id)`` finds the interests the change can affect and updates them:
+``apply(cluster_id)`` finds the interests the change can affect and updates those it can
+(``suggest.apply_cluster_change`` re-scores the others in full):
 
 - which: those the cluster is currently suggested to, and those in its reach whose top N it
   can now enter. The database bounds the second set (``_reachable``) by each interest's
@@ -14,8 +15,8 @@
   below that one), or while the interest has fewer than N suggestions (it has no other
   candidates). Anything else (the cluster, lower, is now the N-th; it left the interest's
   sectors or was unpublished; the interest was edited since it was matched, matched by an
-  older engine, or holds a "not relevant" mark among its current suggestions) is re-scored
-  in full (``matching.rescore_interests``).
+  older engine, or holds a "not relevant" mark among its current suggestions) is left to
+  be re-scored in full.
 
 A property test checks that the result equals re-scoring every interest.
 """
@@ -26,14 +27,10 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from matchmaking import engine, reach, snapshot, storage
-from matchmaking.matching import (
-    RESCORE_CHUNK,
-    LockedInterest,
-    StoreResult,
-    lock_and_read,
-    rescore_interests,
-)
+from matchmaking.matching import engine, features, keys, storage
+from matchmaking.matching.features import LockedInterest, PublishedClusters, lock_and_read
+from matchmaking.matching.storage import StoreResult
+from matchmaking.matching.terms import fold_terms
 from matchmaking.models import Interest, Suggestion
 
 
@@ -43,23 +40,24 @@ class _Entry:
     match: engine.Match
 
 
-def apply(cluster_id: int) -> list[StoreResult]:
-    """Bring every suggestion the cluster's change can alter up to date; one result per
-    interest written (by interest id)."""
-    current = snapshot.current(build=True)  # brought up to date: has the cluster as it is now
-    cluster = current.index.by_id.get(cluster_id)
+def apply(cluster_id: int) -> tuple[list[StoreResult], list[int]]:
+    """Update the suggestions the cluster's change alters where one suggestion per interest
+    is enough: (one result per interest so written, the ids of the interests that must be
+    re-scored in full instead)."""
+    published = features.published(build=True)  # up to date: the cluster as it is now
+    cluster = published.index.by_id.get(cluster_id)
     suggested = dict(
         Suggestion.objects.filter(cluster_id=cluster_id, is_current=True, interest__is_active=True)
         .order_by()
         .values_list("interest_id", "score")
     )
     if cluster is None or not cluster.sectors:  # unpublished, gone or without sectors
-        return _rescore(sorted(suggested))
-    reached = set(_reachable(cluster, current)) | suggested.keys()
-    strongholds = current.index.context.strongholds
+        return [], sorted(suggested)
+    reached = set(_reachable(cluster, published)) | suggested.keys()
+    strongholds = published.index.context.strongholds
     full: list[int] = []
     with storage.derived_transaction():
-        interests = lock_and_read(sorted(reached), current.neighbours)
+        interests = lock_and_read(sorted(reached), published.neighbours)
         dismissed = set(
             Suggestion.objects.filter(
                 cluster_id=cluster_id,
@@ -78,7 +76,7 @@ def apply(cluster_id: int) -> list[StoreResult]:
                 if was is not None:  # marked, not re-scored since
                     full.append(interest.pk)
                 continue
-            terms = engine.fold_terms(interest.features.description)
+            terms = fold_terms(interest.features.description)
             score = engine.points(interest.features, terms, cluster, strongholds)
             if was is None and (score is None or not _enters(score, cluster_id, interest)):
                 continue
@@ -86,11 +84,11 @@ def apply(cluster_id: int) -> list[StoreResult]:
                 full.append(interest.pk)
                 continue
             match = engine.score_with_terms(
-                interest.features, terms, cluster, current.index.context
+                interest.features, terms, cluster, published.index.context
             )
             entries.append(_Entry(interest, match))
-        results = _apply_entries(cluster_id, entries, full)
-    return sorted(results + _rescore(sorted(full)), key=_by_interest)
+        written = _apply_entries(cluster_id, entries, full)
+    return written, sorted(full)
 
 
 def _enters(score: int, cluster_id: int, interest: LockedInterest) -> bool:
@@ -155,18 +153,7 @@ def _apply_entries(cluster_id: int, entries: list[_Entry], full: list[int]) -> l
     ]
 
 
-def _rescore(interest_ids: list[int]) -> list[StoreResult]:
-    results = []
-    for start in range(0, len(interest_ids), RESCORE_CHUNK):
-        results += rescore_interests(interest_ids[start : start + RESCORE_CHUNK])
-    return results
-
-
-def _by_interest(result: StoreResult) -> int:
-    return result.interest_id
-
-
-def _reachable(cluster: engine.ClusterFeatures, current: snapshot.Snapshot) -> list[int]:
+def _reachable(cluster: engine.ClusterFeatures, published: PublishedClusters) -> list[int]:
     """Active interests whose top N the cluster can enter, or that it is in: a superset.
 
     On PostgreSQL, by the GIN index of the match keys and the floor index: for each way the
@@ -176,40 +163,45 @@ def _reachable(cluster: engine.ClusterFeatures, current: snapshot.Snapshot) -> l
     score, bounded from the keys (kind fit, shared terms), against the floor. Elsewhere,
     every active interest in an exact or related sector (small databases)."""
     exact = sorted(cluster.sectors)
-    related = sorted(snapshot.related(cluster.sectors, current.neighbours))
+    related = sorted(features.related(cluster.sectors, published.neighbours))
     if connection.vendor != "postgresql":
         in_reach = Interest.sectors.through.objects.filter(sector__slug__in=[*exact, *related])
         interests = Interest.objects.filter(is_active=True, pk__in=in_reach.values("interest_id"))
         return list(interests.values_list("pk", flat=True))
-    w = engine.WEIGHTS
+    # The score the cluster can have for an interest, bounded from what the keys say, as
+    # SQL generated from the engine's rule: the parts that depend only on the cluster are
+    # numbers here; kind fit and text are looked up, by what the keys hold, in arrays of
+    # the engine's own points (``kind_points``, ``text_points``).
     strong = cluster.state is not None and any(
-        (slug, cluster.state) in current.index.context.strongholds for slug in cluster.sectors
+        (slug, cluster.state) in published.index.context.strongholds for slug in cluster.sectors
     )
-    rest = (w.stronghold if strong else 0) + cluster.fixed_points
-    terms = reach.prefixed(reach.TERM, cluster.folded_terms)
-    fits = reach.prefixed(reach.KIND, cluster.fitting_kinds)
-    text_max = min(w.text_cap, w.text_per_term * len(terms))
-    kind_max = w.kind_fit if fits else 0
+    rest = engine.stronghold_points(strong) + cluster.fixed_points
+    terms = keys.prefixed(keys.TERM, cluster.folded_terms)
+    fits = keys.prefixed(keys.KIND, cluster.fitting_kinds)
+    text_max = engine.text_points(len(terms))
+    kind_max = engine.kind_points(bool(fits))
     params = {
         "cluster": cluster.id,
-        "state": reach.STATE + (cluster.state or ""),
+        "state": keys.STATE + (cluster.state or ""),
         "terms": terms,
         "fits": fits,
-        "exact": reach.prefixed(reach.SECTOR, exact),
-        "related": reach.prefixed(reach.SECTOR, related),
-        "everywhere": reach.prefixed(reach.SECTOR, [*exact, *related]),
+        "exact": keys.prefixed(keys.SECTOR, exact),
+        "related": keys.prefixed(keys.SECTOR, related),
+        "everywhere": keys.prefixed(keys.SECTOR, [*exact, *related]),
         "not_relevant": Suggestion.Status.NOT_RELEVANT.value,
+        "kind_points": [engine.kind_points(False), engine.kind_points(True)],
+        "text_points": [engine.text_points(count) for count in range(len(terms) + 1)],
     }
-    kind = f"CASE WHEN match_keys ?| %(fits)s::text[] THEN {w.kind_fit} ELSE 0 END"
+    kind = "(%(kind_points)s::int[])[1 + (match_keys ?| %(fits)s::text[])::int]"
     text = (
-        f"LEAST({w.text_cap}, {w.text_per_term} * (SELECT count(*) FROM "
-        "jsonb_array_elements_text(match_keys) AS k(key) WHERE k.key = ANY(%(terms)s::text[])))"
+        "(%(text_points)s::int[])[1 + (SELECT count(*) FROM jsonb_array_elements_text("
+        "match_keys) AS k(key) WHERE k.key = ANY(%(terms)s::text[]))::int]"
     )
     parts = []
-    for sectors, base in (("exact", w.sector_exact), ("related", w.sector_related)):
+    for sectors, exact_tier in (("exact", True), ("related", False)):
         for targeted in (False, True) if cluster.state else (False,):
             for shared in (False, True) if text_max else (False,):
-                level = base + rest + (w.target_state if targeted else 0)
+                level = engine.sector_points(exact_tier) + engine.state_points(targeted) + rest
                 best = level + kind_max + (text_max if shared else 0)
                 score = f"{level} + {kind}" + (f" + {text}" if shared else "")
                 conditions = [

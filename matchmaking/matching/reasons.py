@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from matchmaking.engine import Code, Kind, Reason
+from matchmaking.matching.engine import Code, Kind, Reason
 
 KIND_LABELS = {
     Kind.MARKET_ACCESS: gettext_lazy("market access/export"),

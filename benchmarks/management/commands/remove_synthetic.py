@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from matchmaking.synthetic import remove
+from benchmarks.synthetic import remove
 
 
 class Command(BaseCommand):

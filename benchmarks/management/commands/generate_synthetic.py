@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from matchmaking.synthetic import SyntheticError, generate
+from benchmarks.synthetic import SyntheticError, generate
 
 
 class Command(BaseCommand):

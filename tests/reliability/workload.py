@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from clusters.models import Sector, State
-from matchmaking import matching
+from matchmaking.matching import suggest
 from matchmaking.models import PRIVACY_NOTICE_VERSION, Interest, Organisation, Suggestion
 
 # An interest with this title kills the worker that matches it (tests/reliability/poison.py).
@@ -96,12 +96,12 @@ def forget_unmarked(interest_ids: list[int]) -> None:
 
 
 def verify(interest_ids: list[int] | None = None) -> dict:
-    """Compare each interest's current suggestions with ``matching.compute_matches`` (its
+    """Compare each interest's current suggestions with ``suggest.compute_matches`` (its
     dismissed clusters excluded, as when storing). Returns counts and the first problems."""
     interests = Interest.objects.active()
     if interest_ids is not None:
         interests = interests.filter(pk__in=interest_ids)
-    context = matching.load_context()
+    context = suggest.load_context()
     report = Counter()
     problems = []
     for interest in interests.order_by("pk"):
@@ -115,8 +115,8 @@ def verify(interest_ids: list[int] | None = None) -> dict:
         )
         expected = {
             match.cluster_id: match.score
-            for match in matching.compute_matches(
-                matching.interest_features(interest), exclude_ids=dismissed, context=context
+            for match in suggest.compute_matches(
+                suggest.interest_features(interest), exclude_ids=dismissed, context=context
             )
         }
         stored = dict(

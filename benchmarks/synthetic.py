@@ -406,10 +406,6 @@ def generate(
     return report
 
 
-def synthetic_users():
-    return get_user_model().objects.filter(organisation__is_synthetic=True)
-
-
 def remove() -> dict[str, int]:
     """Delete every synthetic row (and what depends on it); return counts by kind.
     Rows that are not synthetic are never touched."""

@@ -6,10 +6,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from benchmarks.synthetic import generate, remove
 from clusters.models import Cluster, QualityLabel, Sector
 from matchmaking.models import Interest, Organisation, Suggestion
-from matchmaking.synthetic import generate, remove
-from tests.matchmaking.factories import (
+from tests.factories import (
     capture_enqueues,
     make_interest,
     make_organisation,
