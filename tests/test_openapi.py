@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 
 from matchmaking.matching import suggest
 from matchmaking.models import Suggestion
-from tests.matchmaking.factories import make_interest, make_organisation
+from tests.factories import make_interest, make_organisation
 
 SCHEMA = "/api/schema/"
 OPERATIONS = {

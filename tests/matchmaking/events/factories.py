@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from matchmaking.events import services
 from matchmaking.events.models import Event, MeetingRequest
-from tests.matchmaking.factories import make_cluster, make_organisation
+from tests.factories import make_cluster, make_organisation
 
 
 def make_event(*, days=1, tables="3", start="09:00", end="11:00", **fields) -> Event:

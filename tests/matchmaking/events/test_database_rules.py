@@ -11,7 +11,7 @@ from tests.matchmaking.events.factories import (
     register_cluster,
     register_organisation,
 )
-from tests.matchmaking.factories import make_cluster, make_organisation
+from tests.factories import make_cluster, make_organisation
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from tests.matchmaking.events.factories import (
     register_cluster,
     register_organisation,
 )
-from tests.matchmaking.factories import make_cluster, make_organisation, make_user
+from tests.factories import make_cluster, make_organisation, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -267,7 +267,7 @@ def test_a_bad_event_form_shows_errors_and_creates_nothing(admin_client):
 
 
 def _event_with_participants(count: int):
-    from tests.matchmaking.factories import make_interest
+    from tests.factories import make_interest
 
     event = make_event(participants_published=True)
     organisation = make_organisation()
@@ -320,7 +320,7 @@ def test_the_participant_list_filters_by_kind_and_country(client):
 
 
 def test_a_cluster_sees_the_organisations_it_was_suggested_to_first(client):
-    from tests.matchmaking.factories import make_interest, make_suggestion
+    from tests.factories import make_interest, make_suggestion
 
     event = make_event(participants_published=True)
     cluster = make_cluster(is_published=True)
