@@ -288,11 +288,9 @@ class Deployment:
 # --- the checks ----------------------------------------------------------------------------
 
 
-def csrf_form_value(html: str, name: str, label: str) -> str:
+def checkbox_value(html: str, name: str, label: str) -> str:
     """The value of the checkbox ``name`` whose label reads ``label``."""
-    match = re.search(
-        rf'name="{name}" value="([^"]+)"[^>]*>\s*{re.escape(label)}\s*<', html
-    ) or re.search(rf'value="([^"]+)"[^>]*name="{name}"[^>]*>\s*{re.escape(label)}\s*<', html)
+    match = re.search(rf'name="{name}" value="([^"]+)"[^>]*>\s*{re.escape(label)}\s*<', html)
     check(match is not None, f"no {name!r} checkbox labelled {label!r} on the form")
     return match[1]
 
@@ -324,7 +322,7 @@ def state_interest(browser: Browser, title: str) -> int:
     check(status == 200, f"the interest form answered {status}")
     form = {
         "title": title,
-        "sectors": csrf_form_value(html, "sectors", "Aerospace"),
+        "sectors": checkbox_value(html, "sectors", "Aerospace"),
         "kinds": "supply_chain",
         "description": "Turbine parts and maintenance, repair and overhaul",
     }
