@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from matchmaking.auth_events import LoggedPasswordResetForm
 
@@ -17,3 +19,12 @@ urlpatterns = [
     path("", include("matchmaking.urls")),  # before clusters: its api/ catch-all answers 404
     path("", include("clusters.urls")),
 ]
+
+
+def media(request, path):
+    """Uploaded cluster logos (checked images); a reverse proxy may serve MEDIA_ROOT instead."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+if settings.SERVE_MEDIA:
+    urlpatterns.insert(0, re_path(r"^media/(?P<path>.+)$", media))
