@@ -27,4 +27,4 @@ def media(request, path):
 
 
 if settings.SERVE_MEDIA:
-    urlpatterns.insert(0, re_path(r"^media/(?P<path>.+)$", media))
+    urlpatterns.insert(0, re_path(r"^media/(?P<path>.+)$", media, name="media"))
