@@ -24,7 +24,7 @@ class ReasonForm(forms.Form):
 
 @admin.register(Claim)
 class ClaimAdmin(admin.ModelAdmin):
-    list_display = ["cluster", "name", "role", "work_email", "status", "created", "decided_at"]
+    list_display = ["cluster", "claimant", "status", "created", "decided_at"]
     list_filter = [
         "status",
         ("created", admin.DateFieldListFilter),
@@ -40,6 +40,10 @@ class ClaimAdmin(admin.ModelAdmin):
         "consent_version", "status", "email_verified_at", "decided_at", "decided_by",
         "decision_reason", "language", "created",
     ]  # fmt: skip
+
+    @admin.display(description=_("claimant"), ordering="name")
+    def claimant(self, claim: Claim) -> str:
+        return f"{claim.name} ({claim.role}) <{claim.work_email}>"
 
     def has_add_permission(self, request):
         return False

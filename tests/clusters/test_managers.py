@@ -329,3 +329,12 @@ def test_a_manager_exports_and_deletes_their_data(client, claim):
     assert response.status_code == 302
     assert not Claim.objects.exists()
     assert Cluster.objects.filter(pk=claim.cluster_id).exists()
+
+
+def test_a_manager_landing_on_the_dashboard_goes_to_my_clusters(client, claim):
+    """Log-in leads to the dashboard, which is for European organisations."""
+    client.force_login(claim.user)
+    response = client.get(reverse("matchmaking:dashboard"))
+    assert response.status_code == 302 and response.url == reverse("clusters:my_clusters")
+    client.force_login(make_user())  # neither an organisation nor a claimant: the 403 page
+    assert client.get(reverse("matchmaking:dashboard")).status_code == 403

@@ -11,9 +11,9 @@ from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
 from django.utils import timezone
 
+from clusters.models import Cluster
 from matchmaking import urls as matchmaking_urls
 from matchmaking.models import Interest, Organisation, Suggestion
-from clusters.models import Cluster
 from tests.clusters import test_managers
 from tests.clusters.factories import make_claim
 from tests.matchmaking import test_access
