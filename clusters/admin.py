@@ -103,7 +103,7 @@ class ClusterAdmin(admin.ModelAdmin):
     search_fields = ["name", "acronym", "other_names__name", "search_text"]
     autocomplete_fields = ["state", "sectors"]
     inlines = [ClusterNameInline, QualityLabelInline]
-    readonly_fields = ["created", "updated", "is_curated"]
+    readonly_fields = ["created", "updated", "is_curated", "logo", "provided_on"]
     actions = [
         "publish",
         "unpublish",
@@ -130,6 +130,25 @@ class ClusterAdmin(admin.ModelAdmin):
                     "figures_note",
                     "is_formally_organised",
                 ]
+            },
+        ),
+        (
+            _("Provided by the cluster"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "provided_description_es",
+                    "provided_description_en",
+                    "provided_offers",
+                    "provided_seeks",
+                    "provided_members",
+                    "provided_companies",
+                    "provided_figures_year",
+                    "provided_website",
+                    "provided_contact",
+                    "logo",
+                    "provided_on",
+                ],
             },
         ),
         (
@@ -296,4 +315,4 @@ class ClusterAdmin(admin.ModelAdmin):
 
 
 # The taxonomy's admins (states, sectors, labels, ecosystems, programmes) register there.
-from clusters import admin_taxonomy  # noqa: E402, F401
+from clusters import admin_claims, admin_taxonomy  # noqa: E402, F401

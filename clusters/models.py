@@ -211,6 +211,36 @@ class Cluster(models.Model):
         editable=False,
         help_text=_("Generated for load testing (generate_synthetic); never briefing data."),
     )
+    # Provided by the cluster's managers (clusters.provided): kept beside the briefing's own
+    # values, never over them; ``provided_on`` maps each part to the date it was provided.
+    provided_description_es = models.TextField(
+        _("description in Spanish (provided by the cluster)"), max_length=4000, blank=True
+    )
+    provided_description_en = models.TextField(
+        _("description in English (provided by the cluster)"), max_length=4000, blank=True
+    )
+    provided_offers = models.TextField(_("what the cluster offers"), max_length=2000, blank=True)
+    provided_seeks = models.TextField(_("what the cluster seeks"), max_length=2000, blank=True)
+    provided_members = models.PositiveIntegerField(
+        _("members (provided by the cluster)"), null=True, blank=True
+    )
+    provided_companies = models.PositiveIntegerField(
+        _("companies (provided by the cluster)"), null=True, blank=True
+    )
+    provided_figures_year = models.PositiveSmallIntegerField(
+        _("year of the figures"), null=True, blank=True
+    )
+    provided_website = models.URLField(
+        _("website (provided by the cluster)"), max_length=300, blank=True
+    )
+    provided_contact = models.CharField(
+        _("public contact channel"),
+        max_length=300,
+        blank=True,
+        help_text=_("A public email address, phone or contact page, shown on the profile."),
+    )
+    logo = models.ImageField(_("logo"), upload_to="cluster-logos/", max_length=200, blank=True)
+    provided_on = models.JSONField(_("provided on"), default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -234,6 +264,12 @@ class Cluster(models.Model):
                 condition=Q(exports_usd_millions__isnull=True) | Q(exports_usd_millions__gte=0),
                 name="clusters_cluster_exports_not_negative",
                 violation_error_message=_("Exports cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(provided_figures_year__isnull=True)
+                | Q(provided_figures_year__gte=1900, provided_figures_year__lte=2100),
+                name="clusters_cluster_figures_year_range",
+                violation_error_message=_("The year of the figures must be between 1900 and 2100."),
             ),
         ]
         indexes = [
@@ -261,6 +297,16 @@ class Cluster(models.Model):
             if other.name not in names:
                 names.append(other.name)
         return names
+
+    def managers(self):
+        """The approved claims on this cluster: its managers (``user``, ``work_email``)."""
+        return Claim.objects.approved().filter(cluster=self).select_related("user")
+
+    def is_managed_by(self, user) -> bool:
+        return bool(
+            getattr(user, "is_authenticated", False)
+            and Claim.objects.approved().filter(cluster=self, user=user).exists()
+        )
 
     def valid_labels(self):
         return [label for label in self.labels.all() if label.is_valid]
@@ -406,6 +452,7 @@ class ClusterRevision(models.Model):
         IMPORT = "import", _("Imported")
         REVERT = "revert", _("Reverted")
         MERGE = "merge", _("Merged")
+        MANAGER = "manager", _("Edited by the cluster's manager")
 
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="revisions")
     user = models.ForeignKey(
@@ -439,6 +486,10 @@ class ClaimQuerySet(models.QuerySet):
     def approved(self):
         """The claims that make their person a manager of their cluster."""
         return self.filter(status=Claim.Status.APPROVED)
+
+    def for_queue(self):
+        """The staff list: each claim with its cluster, person and decider."""
+        return self.select_related("cluster", "user", "decided_by")
 
 
 class Claim(models.Model):
@@ -480,6 +531,13 @@ class Claim(models.Model):
         related_name="+",
     )
     decision_reason = models.TextField(_("reason"), max_length=2000, blank=True)
+    language = models.CharField(
+        _("language of the emails"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The page's language when the claim was made or the profile last edited."),
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     objects = ClaimQuerySet.as_manager()
@@ -501,3 +559,7 @@ class Claim(models.Model):
 
     def __str__(self):
         return f"{self.name} → {self.cluster}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES

@@ -8,6 +8,7 @@ back, the format of the CSV/XLSX files (see README "Curation").
 """
 
 import datetime
+import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -21,9 +22,16 @@ FIELDS = [
     "slug", "name", "acronym", "state", "sectors", "sector_label", "website", "description",
     "members", "companies", "founded_year", "exports_usd_millions", "figures_note",
     "is_formally_organised", "source", "last_verified", "is_published",
+    # Provided by the cluster's managers (clusters.provided), beside the briefing's values.
+    "provided_description_es", "provided_description_en", "provided_offers", "provided_seeks",
+    "provided_members", "provided_companies", "provided_figures_year", "provided_website",
+    "provided_contact", "logo", "provided_on",
 ]  # fmt: skip
 COLUMNS = [*FIELDS, "other_names", "labels"]
-INTEGERS = {"members", "companies", "founded_year"}
+INTEGERS = {
+    "members", "companies", "founded_year",
+    "provided_members", "provided_companies", "provided_figures_year",
+}  # fmt: skip
 BOOLEANS = {"is_formally_organised", "is_published"}
 LABEL_FIELDS = ["level", "is_valid", "listed_name", "sector_label", "validity_note", "source"]
 LABEL_PARTS = ["level", "status", "listed_name", "sector_label", "validity_note", "source"]
@@ -35,7 +43,7 @@ def empty_profile() -> dict:
     profile = {name: "" for name in FIELDS}
     profile |= {name: None for name in (*INTEGERS, "exports_usd_millions", "last_verified")}
     profile |= {"state": None, "sectors": [], "other_names": [], "labels": []}
-    profile |= {"is_formally_organised": False, "is_published": True}
+    profile |= {"is_formally_organised": False, "is_published": True, "provided_on": {}}
     return profile
 
 
@@ -57,6 +65,8 @@ def snapshot(cluster: Cluster) -> dict:
         "sectors": sorted(sector.slug for sector in cluster.sectors.all()),
         "exports_usd_millions": None if exports is None else str(exports),
         "last_verified": verified.isoformat() if verified else None,
+        "logo": cluster.logo.name or "",
+        "provided_on": dict(cluster.provided_on or {}),
         "other_names": sorted(
             ({"name": n.name, "source": n.source} for n in cluster.other_names.all()),
             key=lambda n: n["name"],
@@ -102,6 +112,8 @@ def to_cell(field: str, value) -> str:
         return ""
     if field in BOOLEANS:
         return "yes" if value else "no"
+    if field == "provided_on":
+        return json.dumps(value, sort_keys=True) if value else ""
     if field == "sectors":
         return ", ".join(value)
     if field == "other_names":
@@ -154,6 +166,8 @@ def from_cell(field: str, raw, *, default_source: str = ""):
         except ValueError as exc:
             raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
     text = _text(raw)
+    if field == "provided_on":
+        return _parse_provided_on(text)
     if field in BOOLEANS:
         if text.lower() in YES | NO:
             return text.lower() in YES
@@ -168,6 +182,21 @@ def from_cell(field: str, raw, *, default_source: str = ""):
     if field == "labels":
         return _parse_labels(text, default_source)
     return text
+
+
+def _parse_provided_on(text: str) -> dict:
+    """``{"part": "YYYY-MM-DD", ...}`` as JSON, or empty."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+        if not isinstance(value, dict):
+            raise ValueError
+        return {
+            str(part): datetime.date.fromisoformat(day).isoformat() for part, day in value.items()
+        }
+    except (ValueError, TypeError) as exc:
+        raise ValueError('must be JSON like {"provided_offers": "2026-12-01"}') from exc
 
 
 def _parse_names(text: str, default_source: str) -> list[dict]:

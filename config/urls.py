@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponsePermanentRedirect
 from django.urls import include, path, re_path
+from django.views.static import serve
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
 from matchmaking.auth_events import LoggedPasswordResetForm, UnlockingSetPasswordForm
@@ -44,3 +46,12 @@ urlpatterns = [
 ]
 
 handler500 = "clusters.api.server_error"  # JSON under /api/
+
+
+def media(request, path):
+    """Uploaded cluster logos (checked images); a reverse proxy may serve MEDIA_ROOT instead."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+if settings.SERVE_MEDIA:
+    urlpatterns.insert(0, re_path(r"^media/(?P<path>.+)$", media, name="media"))

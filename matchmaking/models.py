@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from clusters.models import Cluster, Sector, State
 from matchmaking.countries import COUNTRY_CHOICES, COUNTRY_CODES
 
-PRIVACY_NOTICE_VERSION = "2026-11"
+PRIVACY_NOTICE_VERSION = settings.PRIVACY_NOTICE_VERSION  # shared with claims (clusters)
 
 
 class Organisation(models.Model):

@@ -2,13 +2,16 @@
 Sectors, states and clusters come from the ``briefing`` fixture where a test needs real
 ones; these make minimal ones otherwise (or find the briefing's, by slug or code)."""
 
+import io
 from itertools import count
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django.utils.text import slugify
+from PIL import Image
 
-from clusters.models import Cluster, ClusterName, QualityLabel, Sector, State
+from clusters.models import Claim, Cluster, ClusterName, QualityLabel, Sector, State
 from matchmaking.matching import engine
 from matchmaking.models import PRIVACY_NOTICE_VERSION, Interest, Organisation, Suggestion
 
@@ -146,3 +149,24 @@ def capture_enqueues(monkeypatch) -> list[tuple[str, tuple]]:
 
         monkeypatch.setattr(task, "apply_async", apply_async)
     return sent
+
+
+def make_claim(cluster=None, user=None, *, status=Claim.Status.APPROVED, **fields) -> Claim:
+    """A claim (approved by default: its user manages the cluster)."""
+    user = user or make_user(f"person{next(_numbers)}@example.mx")
+    defaults = {
+        "name": "Ana Pérez",
+        "role": "Directora",
+        "work_email": user.email,
+        "consent_at": timezone.now(),
+        "consent_version": "2026-11",
+        "status": status,
+    }
+    cluster = cluster or make_cluster(website="http://www.example-cluster.mx/")
+    return Claim.objects.create(user=user, cluster=cluster, **(defaults | fields))
+
+
+def image_upload(name="logo.png", kind="PNG", size=(40, 20)) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (8, 63, 118)).save(buffer, kind)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")

@@ -2,6 +2,14 @@
 
 from clusters.views.charts import map_view
 from clusters.views.directory import cluster_detail, cluster_list
+from clusters.views.managers import (
+    claim_new,
+    claim_sent,
+    cluster_edit,
+    my_clusters,
+    still_accurate,
+    verify_claim,
+)
 from clusters.views.places import (
     programme_list,
     sector_detail,
@@ -11,6 +19,12 @@ from clusters.views.places import (
 )
 
 __all__ = [
+    "claim_new",
+    "claim_sent",
+    "cluster_edit",
+    "my_clusters",
+    "still_accurate",
+    "verify_claim",
     "cluster_detail",
     "cluster_list",
     "map_view",

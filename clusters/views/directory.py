@@ -6,8 +6,10 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
+from clusters import provided
 from clusters.filters import run_directory_query
 from clusters.models import Cluster
 from clusters.pagecache import CSRF_HOLE, cached, fill_holes, same_for_every_visitor
@@ -78,6 +80,8 @@ def cluster_detail(request, slug):
     by_state = []
     if cluster.state_id:
         by_state = list(others.filter(state=cluster.state_id)[: RELATED_LIMIT + 1])
+    dates = provided.provided_dates(cluster)
+    description, part = provided.description_for(cluster, get_language())
     context = {
         "cluster": cluster,
         "sectors": sectors,
@@ -87,5 +91,9 @@ def cluster_detail(request, slug):
         "more_by_sector": len(by_sector) > RELATED_LIMIT,
         "by_state": by_state[:RELATED_LIMIT],
         "more_by_state": len(by_state) > RELATED_LIMIT,
+        "provided": dates,
+        "provided_description": description,
+        "provided_description_date": dates.get(part),
+        "is_manager": cluster.is_managed_by(request.user),
     }
     return render(request, "clusters/cluster_detail.html", context)

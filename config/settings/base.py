@@ -67,6 +67,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "clusters.context_processors.managed_clusters",
             ],
         },
     },
@@ -130,6 +131,11 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# Uploaded files (cluster logos), stored through Django's storage API. SERVE_MEDIA: the app
+# serves them itself (off when a reverse proxy serves MEDIA_ROOT at MEDIA_URL).
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -201,6 +207,9 @@ LOGIN_FAILURES_PER_DAY = env_int("LOGIN_FAILURES_PER_DAY", 20)
 LOGIN_FAILURES_PER_HOUR = env_int("LOGIN_FAILURES_PER_HOUR", 30)
 SIGNUPS_PER_HOUR = env_int("SIGNUPS_PER_HOUR", 20)
 PASSWORD_RESETS_PER_HOUR = env_int("PASSWORD_RESETS_PER_HOUR", 5)
+# Claims on cluster profiles: per person a day, and per client address an hour.
+CLAIMS_PER_DAY = env_int("CLAIMS_PER_DAY", 10)
+CLAIMS_PER_ADDRESS_PER_HOUR = env_int("CLAIMS_PER_ADDRESS_PER_HOUR", 20)
 # Reverse proxies in front of the site that append to X-Forwarded-For (1 behind nginx): the
 # client address is the entry the outermost trusted proxy added. 0: REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
@@ -319,6 +328,8 @@ MATCH_SWEEP_SECONDS = env_int("MATCH_SWEEP_SECONDS", 300)
 MATCH_BATCH_SIZE = env_int("MATCH_BATCH_SIZE", 200)
 # Curation: staff get a list of cluster profiles not verified for 12 months (weekly).
 STALE_REMINDER_SECONDS = env_int("STALE_REMINDER_SECONDS", 60 * 60 * 24 * 7)
+# Managers get a list of their own profiles not confirmed for 12 months (monthly).
+MANAGER_REMINDER_SECONDS = env_int("MANAGER_REMINDER_SECONDS", 60 * 60 * 24 * 30)
 CELERY_BEAT_SCHEDULE = {
     "matchmaking-sweep": {
         "task": "matchmaking.tasks.sweep",
@@ -328,7 +339,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "clusters.tasks.remind_stale_profiles",
         "schedule": STALE_REMINDER_SECONDS,
     },
+    "clusters-manager-stale-reminder": {
+        "task": "clusters.tasks.remind_managers_of_stale_profiles",
+        "schedule": MANAGER_REMINDER_SECONDS,
+    },
 }
+# The version of the privacy notice (/privacy/) that sign-ups and claims consent to.
+PRIVACY_NOTICE_VERSION = "2026-11"
+# A cluster's logo: PNG, JPEG or WebP, at most this many bytes.
+LOGO_MAX_BYTES = env_int("LOGO_MAX_BYTES", 1024 * 1024)
 EMAIL_VERIFICATION_MAX_AGE = env_int("EMAIL_VERIFICATION_MAX_AGE", 60 * 60 * 24 * 3)
 
 # Events (matchmaking.events): the scheduler's time limit and CP-SAT workers, how long a

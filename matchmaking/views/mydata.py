@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.db.models import Prefetch
 from django.http import JsonResponse
@@ -11,16 +12,29 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from clusters import claims
 from matchmaking import services
 from matchmaking.forms import DeleteAccountForm, NotificationForm
 from matchmaking.models import PRIVACY_NOTICE_VERSION, Organisation, Suggestion
 from matchmaking.notifications import UNSUBSCRIBE_SALT
-from matchmaking.views.common import ReasonRenderer, organisation_required
+from matchmaking.views.common import ReasonRenderer, get_organisation, organisation_required
 
 
-def build_export(organisation: Organisation, renderer: ReasonRenderer) -> dict:
-    """Everything held about ``organisation``, as plain JSON-ready data."""
-    user = organisation.user
+def build_export(organisation: Organisation | None, renderer: ReasonRenderer, user=None) -> dict:
+    """Everything held about ``organisation`` (or about ``user``, a cluster manager without
+    one), as plain JSON-ready data."""
+    user = organisation.user if organisation else user
+    account = {
+        "exported_at": timezone.now(),
+        "account": {
+            "email": user.email,
+            "date_joined": user.date_joined,
+            "last_login": user.last_login,
+        },
+        "cluster_claims": claims.export_claims(user),
+    }
+    if organisation is None:
+        return account
     interests = organisation.interests.order_by("created", "pk").prefetch_related(
         "sectors",
         "states",
@@ -31,13 +45,7 @@ def build_export(organisation: Organisation, renderer: ReasonRenderer) -> dict:
             ),
         ),
     )
-    return {
-        "exported_at": timezone.now(),
-        "account": {
-            "email": user.email,
-            "date_joined": user.date_joined,
-            "last_login": user.last_login,
-        },
+    return account | {
         "organisation": {
             "name": organisation.name,
             "country": organisation.country,
@@ -91,17 +99,21 @@ def build_export(organisation: Organisation, renderer: ReasonRenderer) -> dict:
 
 @require_safe
 @never_cache
-@organisation_required
-def my_data(request, organisation):
+@login_required
+def my_data(request):
+    organisation = get_organisation(request)  # None for a cluster manager
     context = {
         "organisation": organisation,
-        "interest_count": organisation.interests.count(),
+        "interest_count": organisation.interests.count() if organisation else 0,
+        "claim_count": request.user.cluster_claims.count(),
         "notification_form": NotificationForm(
             initial={
                 "notify_by_email": organisation.notify_by_email,
                 "language": organisation.language,
             }
-        ),
+        )
+        if organisation
+        else None,
         "delete_form": DeleteAccountForm(user=request.user),
         "current_version": PRIVACY_NOTICE_VERSION,
     }
@@ -110,9 +122,9 @@ def my_data(request, organisation):
 
 @require_safe
 @never_cache
-@organisation_required
-def export_data(request, organisation):
-    data = build_export(organisation, ReasonRenderer())
+@login_required
+def export_data(request):
+    data = build_export(get_organisation(request), ReasonRenderer(), user=request.user)
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
     filename = f"my-data-{timezone.localdate():%Y-%m-%d}.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -136,8 +148,9 @@ def notifications(request, organisation):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
-@organisation_required
-def delete_account(request, organisation):
+@login_required
+def delete_account(request):
+    organisation = get_organisation(request)  # None for a cluster manager
     form = DeleteAccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         services.delete_account(user=request.user)

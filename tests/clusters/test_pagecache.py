@@ -228,7 +228,9 @@ def test_logged_in_visitor_gets_the_cached_results(
     small_directory, staff_client, django_assert_num_queries
 ):
     page(staff_client)
-    with django_assert_num_queries(3):  # session, user, version token: no directory query
+    # Session, user, whether the user manages a cluster (the navigation), version token: no
+    # directory query.
+    with django_assert_num_queries(4):
         assert "Auto NL" in page(staff_client)
 
 

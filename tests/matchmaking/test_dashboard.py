@@ -99,10 +99,11 @@ def test_a_constant_number_of_queries(client, organisation, django_assert_num_qu
     1. the session, 2. the user, 3. the organisation,
     4. the interests, 5. their sectors, 6. their states,
     7. their visible suggestions with cluster and the cluster's state,
-    8. sector names and 9. state names for the reasons (once per request)."""
+    8. sector names and 9. state names for the reasons (once per request),
+    10. whether the user manages a cluster (the navigation's "My clusters")."""
     first = make_interest(organisation, states=[make_state()])
     make_suggestion(first)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         assert client.get(URL).status_code == 200
 
     for _ in range(3):
@@ -111,7 +112,7 @@ def test_a_constant_number_of_queries(client, organisation, django_assert_num_qu
         )
         for _ in range(4):
             make_suggestion(interest, make_cluster(state=make_state()))
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(URL)
     assert len(response.context["cards"]) == 4
     assert sum(len(card.suggestions) for card in response.context["cards"]) == 13

@@ -11,10 +11,13 @@ from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
 from django.utils import timezone
 
+from clusters.models import Cluster
 from matchmaking import urls as matchmaking_urls
 from matchmaking.models import Interest, Organisation, Suggestion
+from tests.clusters import test_managers
 from tests.factories import (
     PASSWORD,
+    make_claim,
     make_cluster,
     make_interest,
     make_organisation,
@@ -59,12 +62,18 @@ NOT_EXPORTED = {
         "interest": "nested under its interest",
         "created": "when first suggested; computed_at is exported",
     },
+    "clusters.Claim": {
+        "id": "internal key",
+        "user": "the account, exported as account",
+        "decided_by": "the staff member who decided: about them, not the claimant",
+    },
 }
 EXPORT_KEYS = {  # where each model's fields are in the export
     "auth.User": ("account",),
     "matchmaking.Organisation": ("organisation",),
     "matchmaking.Interest": ("interests", 0),
     "matchmaking.Suggestion": ("interests", 0, "suggestions", 0),
+    "clusters.Claim": ("cluster_claims", 0),
 }
 
 
@@ -86,6 +95,7 @@ def test_the_export_holds_every_personal_field(client, db, record):
     organisation.user.save()
     interest = make_interest(organisation, description="Composites")
     make_suggestion(interest, make_cluster(), status="interested", status_changed_at=timezone.now())
+    make_claim(make_cluster(), organisation.user, phone="+52 1", message="Hi", language="es")
     client.force_login(organisation.user)
     data = json.loads(client.get(reverse("matchmaking:export_data")).content)
 
@@ -137,6 +147,7 @@ def test_deleting_the_account_leaves_no_personal_row(client, db, record):
     make_suggestion(interest, status="interested", status_changed_at=timezone.now())
     make_suggestion(interest, status="not_relevant")
     other = make_suggestion()  # someone else's
+    claim = make_claim(user=user, name=f"{MARK} name", message=f"{MARK} message")
     assert _rows_mentioning(MARK)  # the scan does find them before
 
     client.force_login(user)
@@ -148,6 +159,7 @@ def test_deleting_the_account_leaves_no_personal_row(client, db, record):
     assert not get_user_model().objects.filter(pk=user.pk).exists()
     assert not Organisation.objects.filter(pk=organisation.pk).exists()
     assert not Interest.objects.filter(pk=interest.pk).exists()
+    assert Cluster.objects.filter(pk=claim.cluster_id).exists()  # the cluster's, not theirs
     assert not Suggestion.objects.filter(interest_id=interest.pk).exists()
     assert Suggestion.objects.filter(pk=other.pk).exists()  # nobody else's data touched
     record(models_scanned=len(apps.get_models()), personal_rows_left=len(left))
@@ -164,6 +176,9 @@ PUBLIC = {
     "clusters:api_not_found": "any unknown API path: a JSON 404",
     "api_v0_redirect": "any API path before versions: a redirect to the same under /api/v1/",
     "matchmaking:verify_email": "a signed token naming the organisation",
+    "clusters:claim_new": "the claim form of a published cluster, by slug",
+    "clusters:verify_claim": "a signed token naming the claim and its address",
+    "media": "uploaded cluster logos: public images",
     "matchmaking:unsubscribe": "a signed token naming the organisation",
     "password_reset_confirm": "Django's signed reset token",
     "set_language": "no parameter in the path",
@@ -189,6 +204,8 @@ def urls_with_parameters(patterns, prefix="", namespace=None) -> dict[str, str]:
 def uncovered_urls(patterns=None) -> set[str]:
     found = urls_with_parameters(get_resolver().url_patterns if patterns is None else patterns)
     owned = {f"matchmaking:{name}" for name, _method, _data in test_access.OWNED}
+    owned |= {f"clusters:{name}" for name, _method, _data in test_managers.MANAGER_ONLY}
+    owned.add("clusters:claim_sent")  # the person's own claim (test_managers checks the 404)
     return set(found) - owned - set(PUBLIC)
 
 

@@ -84,14 +84,14 @@ def test_the_lock_ends_when_the_window_has_passed(client, settings, monkeypatch)
         log_in(client, "window@example.eu", "wrong")
     assert throttle.login_locked("window@example.eu")
     # Each failure is a cache entry that expires a day after it was made.
-    for key in throttle._slots("login", "window@example.eu", 3):
+    for key in throttle.slots("login", "window@example.eu", 3):
         cache.delete(key)  # what a day's wait does
     assert log_in(client, "window@example.eu", PASSWORD).status_code == 302
 
 
 def test_failure_counts_expire_after_a_day():
     throttle.record_login_failure("expiry@example.eu")
-    [key] = [k for k in throttle._slots("login", "expiry@example.eu", 20) if cache.get(k)]
+    [key] = [k for k in throttle.slots("login", "expiry@example.eu", 20) if cache.get(k)]
     with connection.cursor() as cursor:  # the database cache: one row per key, with expiry
         cursor.execute(
             "SELECT expires - now() FROM django_cache WHERE cache_key LIKE %s", [f"%{key}"]
@@ -121,7 +121,7 @@ def test_concurrent_failures_are_all_counted(transactional_db, settings):
     for thread in threads:
         thread.join()
     assert errors == []
-    taken = cache.get_many(throttle._slots("login", "parallel@example.eu", 20))
+    taken = cache.get_many(throttle.slots("login", "parallel@example.eu", 20))
     assert len(taken) == 20
     assert throttle.login_locked("parallel@example.eu")
     cache.clear()

@@ -5,13 +5,13 @@ from django.db import IntegrityError, transaction
 
 from matchmaking.events import services
 from matchmaking.events.models import Meeting, MeetingSeat, Participant
+from tests.factories import make_cluster, make_organisation
 from tests.matchmaking.events.factories import (
     accepted,
     make_event,
     register_cluster,
     register_organisation,
 )
-from tests.factories import make_cluster, make_organisation
 
 pytestmark = pytest.mark.django_db
 

@@ -12,13 +12,13 @@ from django.utils import timezone
 from clusters.models import Claim
 from matchmaking.events import agenda, services
 from matchmaking.events.models import Event, Meeting, MeetingRequest, MeetingSeat, Participant
+from tests.factories import make_cluster, make_organisation, make_user
 from tests.matchmaking.events.factories import (
     accepted,
     make_event,
     register_cluster,
     register_organisation,
 )
-from tests.factories import make_cluster, make_organisation, make_user
 
 pytestmark = pytest.mark.django_db
 
