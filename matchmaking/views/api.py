@@ -21,6 +21,8 @@ from clusters.jsonapi import read_only as json_get
 from clusters.models import Cluster
 from matchmaking import engine, matching
 from matchmaking.forms import MatchPreviewForm
+from matchmaking.introductions import latest_by_cluster
+from matchmaking.models import Introduction
 from matchmaking.views.common import ReasonRenderer, get_organisation
 from matchmaking.views.dashboard import interests_for_dashboard
 
@@ -35,6 +37,19 @@ def _cluster(cluster: Cluster, request) -> dict:
     }
 
 
+def _introduction(introduction: Introduction | None, request) -> dict | None:
+    """Where the organisation's introduction with the cluster stands: never contact details
+    (those are on the introduction's page, once accepted)."""
+    if introduction is None:
+        return None
+    return {
+        "id": introduction.pk,
+        "status": introduction.status,
+        "requested_at": introduction.created,
+        "url": request.build_absolute_uri(introduction.get_absolute_url()),
+    }
+
+
 @json_get
 @never_cache
 def my_suggestions(request):
@@ -45,6 +60,7 @@ def my_suggestions(request):
     if organisation is None:
         return _json({"interests": []})
     renderer = ReasonRenderer()
+    latest = latest_by_cluster(organisation)
     interests = []
     for interest in interests_for_dashboard(organisation):
         interests.append(
@@ -64,6 +80,7 @@ def my_suggestions(request):
                         "score": suggestion.score,
                         "status": suggestion.status,
                         "reasons": renderer.items(suggestion.reasons),
+                        "introduction": _introduction(latest.get(suggestion.cluster_id), request),
                     }
                     for suggestion in interest.visible_suggestions
                 ],

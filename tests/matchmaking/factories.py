@@ -113,3 +113,45 @@ def capture_enqueues(monkeypatch) -> list[tuple[str, tuple]]:
 
         monkeypatch.setattr(task, "apply_async", apply_async)
     return sent
+
+
+def make_manager(cluster, user=None, **fields):
+    """An approved claim: ``user`` (a new one by default) manages ``cluster``."""
+    from clusters.models import Claim
+
+    number = next(_numbers)
+    defaults = {
+        "name": f"Manager {number}",
+        "role": "Director",
+        "work_email": f"manager{number}@cluster.mx",
+        "consent_at": timezone.now(),
+        "consent_version": PRIVACY_NOTICE_VERSION,
+        "status": Claim.Status.APPROVED,
+        "email_verified_at": timezone.now(),
+    }
+    return Claim.objects.create(
+        user=user or make_user(f"manager{number}@cluster.mx"),
+        cluster=cluster,
+        **(defaults | fields),
+    )
+
+
+def make_introduction(organisation=None, cluster=None, **fields):
+    """An open request from ``organisation`` to ``cluster``, stored directly."""
+    from datetime import timedelta
+
+    from matchmaking.models import Introduction
+
+    organisation = organisation or make_organisation()
+    now = fields.pop("created", timezone.now())
+    defaults = {
+        "direction": Introduction.Direction.FROM_ORGANISATION,
+        "requested_by": organisation.user,
+        "message": "We make turbine blades and look for partners.",
+        "kinds": ["technology"],
+        "created": now,
+        "expires_at": now + timedelta(days=14),
+    }
+    return Introduction.objects.create(
+        organisation=organisation, cluster=cluster or make_cluster(), **(defaults | fields)
+    )
