@@ -143,6 +143,45 @@ class Worker:
         self.process = None
 
 
+class Beat:
+    """A `celery beat` process sending the settings' schedule to ``broker_url``; ``env``
+    shortens intervals (``INTRODUCTION_SWEEP_SECONDS="1"``)."""
+
+    def __init__(self, broker_url: str, workdir: Path, *, env: dict[str, str] | None = None):
+        self.broker_url = broker_url
+        self.workdir = workdir
+        self.env = env or {}
+        self.process: subprocess.Popen | None = None
+        self.log = ROOT / "var" / "test-beat.log"
+
+    def start(self) -> None:
+        self.log.parent.mkdir(exist_ok=True)
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": test_database_url(),
+            "CELERY_BROKER_URL": self.broker_url,
+            **self.env,
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
+             f"--schedule={self.workdir / 'beat-schedule'}",
+             f"--pidfile={self.workdir / 'beat.pid'}"],
+            cwd=ROOT, env=env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.process = None
+
+
 class PostgresCluster:
     """A throwaway PostgreSQL server of a test's own (``initdb`` in a temporary folder, a free
     loopback port, trust authentication, no fsync), which the test may stop and restart
