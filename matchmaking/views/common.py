@@ -3,10 +3,10 @@
 from functools import cached_property, wraps
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from clusters.models import Sector, State
+from clusters.models import Claim, Sector, State
 from matchmaking import engine, reasons
 from matchmaking.models import Interest, Organisation, Suggestion
 
@@ -36,13 +36,16 @@ def get_organisation(request) -> Organisation | None:
 
 def organisation_required(view):
     """``login_required``, then the user must have an organisation profile (else a 403 page
-    explaining so). The view receives it as ``organisation``."""
+    explaining so; a Mexican cluster manager goes to their introductions instead). The view
+    receives it as ``organisation``."""
 
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         organisation = get_organisation(request)
         if organisation is None:
+            if Claim.objects.approved().filter(user=request.user).exists():
+                return redirect("matchmaking:introductions")
             return render(request, "matchmaking/no_organisation.html", status=403)
         return view(request, *args, organisation=organisation, **kwargs)
 

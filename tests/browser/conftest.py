@@ -32,7 +32,7 @@ from clusters.models import Sector, State  # noqa: E402
 from matchmaking.models import PRIVACY_NOTICE_VERSION, Interest, Organisation  # noqa: E402
 
 # A real Redis and real Celery worker processes (tests/matchmaking/conftest.py).
-from tests.matchmaking.conftest import celery_broker, redis_server, worker  # noqa: E402, F401
+from tests.matchmaking.conftest import beat, celery_broker, redis_server, worker  # noqa: E402, F401
 from tests.realservices import ROOT  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

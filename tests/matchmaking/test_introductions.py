@@ -507,3 +507,10 @@ def test_an_organisation_that_leaves_leaves_a_tombstone_and_the_clusters_own_wor
     assert "An organisation that has since left" in text
     assert "Our own reason" in text
     assert "Secret plans of the org" not in text
+
+
+def test_a_manager_without_an_organisation_lands_on_their_introductions(client, manager):
+    client.force_login(manager.user)
+    response = client.get(reverse("matchmaking:dashboard"))
+    assert response.status_code == 302
+    assert response.url == reverse("matchmaking:introductions")
