@@ -25,6 +25,17 @@ PREVIEW_LIMIT_MAX = 50
 MULTI_VALUE_MAX = 100  # values accepted per multi-valued query parameter
 
 
+def website_field() -> forms.URLField:
+    """An organisation's website; "example.eu" is read as https://example.eu."""
+    return forms.URLField(
+        label=_("Website"),
+        max_length=300,
+        required=False,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"autocomplete": "url"}),
+    )
+
+
 class SignupForm(forms.Form):
     email = forms.EmailField(
         label=_("Email address"),
@@ -51,13 +62,7 @@ class SignupForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind of organisation"), choices=[("", "---------"), *Organisation.Kind.choices]
     )
-    website = forms.URLField(
-        label=_("Website"),
-        max_length=300,
-        required=False,
-        assume_scheme="https",
-        widget=forms.URLInput(attrs={"autocomplete": "url"}),
-    )
+    website = website_field()
     description = forms.CharField(
         label=_("About your organisation"),
         max_length=DESCRIPTION_MAX,
@@ -316,13 +321,7 @@ class OutcomeForm(forms.Form):
 
 
 class OrganisationProfileForm(forms.ModelForm):
-    website = forms.URLField(
-        label=_("Website"),
-        max_length=300,
-        required=False,
-        assume_scheme="https",
-        widget=forms.URLInput(attrs={"autocomplete": "url"}),
-    )
+    website = website_field()
 
     class Meta:
         model = Organisation

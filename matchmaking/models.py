@@ -340,6 +340,13 @@ class IntroductionQuerySet(models.QuerySet):
         )
 
 
+def _user_link() -> models.ForeignKey:
+    """Who did something to an introduction; kept as null when that account is deleted."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+
 class Introduction(models.Model):
     """A request to introduce a European organisation and a Mexican cluster (double opt-in).
 
@@ -376,13 +383,7 @@ class Introduction(models.Model):
         Interest, on_delete=models.SET_NULL, null=True, blank=True, related_name="introductions"
     )
     direction = models.CharField(max_length=12, choices=Direction.choices)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    requested_by = _user_link()
     message = models.TextField(_("message"), max_length=1000, blank=True)
     kinds = models.JSONField(_("proposed cooperation"), default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
@@ -391,13 +392,7 @@ class Introduction(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
     nudged_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
-    answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    answered_by = _user_link()
     decline_reason = models.TextField(_("reason"), max_length=1000, blank=True)
     by_staff = models.BooleanField(
         _("introduced by the programme team"),
@@ -409,13 +404,7 @@ class Introduction(models.Model):
     reported_spam_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
     outcome_at = models.DateTimeField(null=True, blank=True)
-    outcome_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    outcome_by = _user_link()
 
     objects = IntroductionQuerySet.as_manager()
 

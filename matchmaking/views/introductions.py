@@ -131,67 +131,53 @@ def introduction_detail(request, pk):
     return render(request, "matchmaking/introductions/detail.html", context)
 
 
-def _refused(request, introduction, refused):
-    messages.error(request, str(refused))
-    return redirect(introduction)
+def _change(request, pk, change, *, done: str, form_class=None, then=None):
+    """Apply ``change`` (a service taking ``introduction``, ``user`` and the form's cleaned
+    data) to the user's introduction ``pk``; a refused change or a bad form is a message on
+    the introduction's page, never a 500."""
+    introduction = _get_introduction_for_user(request, pk)
+    data = {}
+    if form_class is not None:
+        form = form_class(request.POST)
+        if not form.is_valid():
+            messages.error(request, next(iter(form.errors.values()))[0])
+            return redirect(introduction)
+        data = form.cleaned_data
+    try:
+        change(introduction=introduction, user=request.user, **data)
+    except intro.IntroductionRefused as refused:
+        messages.error(request, str(refused))
+        return redirect(introduction)
+    messages.success(request, done)
+    return redirect(then or introduction)
 
 
 @require_POST
 @login_required
 def introduction_accept(request, pk):
-    introduction = _get_introduction_for_user(request, pk)
-    try:
-        intro.accept(introduction=introduction, user=request.user)
-    except intro.IntroductionRefused as refused:
-        return _refused(request, introduction, refused)
-    messages.success(request, _("Accepted: you can now see each other's contact details."))
-    return redirect(introduction)
+    done = _("Accepted: you can now see each other's contact details.")
+    return _change(request, pk, intro.accept, done=done)
 
 
 @require_POST
 @login_required
 def introduction_decline(request, pk):
-    introduction = _get_introduction_for_user(request, pk)
-    form = DeclineForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, introduction, form.errors["reason"][0])
-    try:
-        intro.decline(
-            introduction=introduction, user=request.user, reason=form.cleaned_data["reason"]
-        )
-    except intro.IntroductionRefused as refused:
-        return _refused(request, introduction, refused)
-    messages.success(request, _("Declined. The other side has been told."))
-    return redirect(introduction)
+    done = _("Declined. The other side has been told.")
+    return _change(request, pk, intro.decline, done=done, form_class=DeclineForm)
 
 
 @require_POST
 @login_required
 def introduction_spam(request, pk):
-    introduction = _get_introduction_for_user(request, pk)
-    try:
-        intro.report_spam(introduction=introduction, user=request.user)
-    except intro.IntroductionRefused as refused:
-        return _refused(request, introduction, refused)
-    messages.success(request, _("Reported as spam: the programme team will look at it."))
-    return redirect("matchmaking:introductions")
+    done = _("Reported as spam: the programme team will look at it.")
+    return _change(request, pk, intro.report_spam, done=done, then="matchmaking:introductions")
 
 
 @require_POST
 @login_required
 def introduction_outcome(request, pk):
-    introduction = _get_introduction_for_user(request, pk)
-    form = OutcomeForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, introduction, form.errors["outcome"][0])
-    try:
-        intro.record_outcome(
-            introduction=introduction, user=request.user, outcome=form.cleaned_data["outcome"]
-        )
-    except intro.IntroductionRefused as refused:
-        return _refused(request, introduction, refused)
-    messages.success(request, _("Thank you: the outcome is recorded."))
-    return redirect(introduction)
+    done = _("Thank you: the outcome is recorded.")
+    return _change(request, pk, intro.record_outcome, done=done, form_class=OutcomeForm)
 
 
 @require_safe

@@ -50,6 +50,17 @@ def parties():
     return organisation, cluster, manager, suggestion
 
 
+def ask(organisation, cluster, user, **fields):
+    return intro.request_introduction(
+        organisation=organisation,
+        cluster=cluster,
+        requested_by=user,
+        message="Hello",
+        kinds=["technology"],
+        **fields,
+    )
+
+
 def assert_hidden(text: str, secrets: list[str], where: str) -> None:
     leaked = [secret for secret in secrets if secret in text]
     assert not leaked, f"{where} shows {leaked} before acceptance"
@@ -91,13 +102,7 @@ def test_nothing_shows_the_other_sides_contacts_before_acceptance_and_all_do_aft
     ).text
     assert_hidden(form_page, MANAGER_SECRETS, "the request form")
     with django_capture_on_commit_callbacks(execute=True):
-        introduction = intro.request_introduction(
-            organisation=organisation,
-            cluster=cluster,
-            requested_by=organisation.user,
-            message="Hello",
-            kinds=["technology"],
-        )
+        introduction = ask(organisation, cluster, organisation.user)
     intro.remind(introduction.pk)  # not due: sends nothing
     intro.nudge(introductions=type(introduction).objects.filter(pk=introduction.pk))
     [request_email, reminder_email] = mail.outbox
@@ -137,13 +142,7 @@ def test_a_request_that_ends_without_a_yes_never_shows_contacts(
 ):
     organisation, cluster, manager, _ = parties
     make_user("curator@programme.eu", is_staff=True)
-    introduction = intro.request_introduction(
-        organisation=organisation,
-        cluster=cluster,
-        requested_by=organisation.user,
-        message="Hello",
-        kinds=["technology"],
-    )
+    introduction = ask(organisation, cluster, organisation.user)
     with django_capture_on_commit_callbacks(execute=True):
         if answer == "decline":
             intro.decline(introduction=introduction, user=manager.user, reason="No")
@@ -174,14 +173,7 @@ def test_a_request_from_the_cluster_shows_the_organisation_nothing_of_the_manage
     ).text
     assert_hidden(form, ORGANISATION_SECRETS, "the manager's request form")
     with django_capture_on_commit_callbacks(execute=True):
-        introduction = intro.request_introduction(
-            organisation=organisation,
-            cluster=cluster,
-            requested_by=manager.user,
-            message="Hola",
-            kinds=["technology"],
-            direction="cluster",
-        )
+        introduction = ask(organisation, cluster, manager.user, direction="cluster")
     [email] = mail.outbox
     assert email.to == ["ottilie@geheim-aero.example"]
     assert_hidden(email.body, MANAGER_SECRETS, "the request email to the organisation")
