@@ -1,12 +1,22 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from matchmaking import services
-from matchmaking.models import Interest, MatchRun, Organisation, PendingClusterChange, Suggestion
-from matchmaking.views.staff import interested_csv_response
+from matchmaking import introductions, services
+from matchmaking.models import (
+    Interest,
+    Introduction,
+    MatchRun,
+    Organisation,
+    PendingClusterChange,
+    Suggestion,
+)
+from matchmaking.views.staff import introductions_csv_response
 
 
 class VerifiedFilter(admin.SimpleListFilter):
@@ -48,7 +58,14 @@ class OrganisationAdmin(admin.ModelAdmin):
         "interest_count",
         "created",
     ]
-    list_filter = ["country", "language", "kind", VerifiedFilter, "notify_by_email"]
+    list_filter = [
+        "country",
+        "language",
+        "kind",
+        VerifiedFilter,
+        "notify_by_email",
+        "visible_to_clusters",
+    ]
     search_fields = ["name", "user__email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
@@ -153,7 +170,6 @@ class SuggestionAdmin(admin.ModelAdmin):
     list_filter = ["status", "engine_version", "is_current"]
     search_fields = ["cluster__name", "interest__title", "interest__organisation__name"]
     list_select_related = ["cluster", "interest__organisation"]
-    actions = ["export_interested_csv"]
 
     def has_add_permission(self, request):
         return False
@@ -164,12 +180,6 @@ class SuggestionAdmin(admin.ModelAdmin):
     @admin.display(description=_("organisation"), ordering="interest__organisation__name")
     def organisation(self, suggestion):
         return suggestion.interest.organisation
-
-    @admin.action(description=_("Export interested pairs as CSV"))
-    def export_interested_csv(self, request, queryset):
-        """The selected suggestions that are marked interested (others are left out)."""
-        chosen = services.interested_pairs().filter(pk__in=queryset.values("pk"))
-        return interested_csv_response(chosen)
 
 
 @admin.register(MatchRun)
@@ -218,3 +228,133 @@ class PendingClusterChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title = _("age")
+    parameter_name = "age"
+    DAYS = {"week": (0, 7), "fortnight": (7, 14), "older": (14, None)}
+
+    def lookups(self, request, model_admin):
+        return [
+            ("week", _("Less than 7 days")),
+            ("fortnight", _("7 to 14 days")),
+            ("older", _("More than 14 days")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.DAYS:
+            return queryset
+        newest, oldest = self.DAYS[self.value()]
+        now = timezone.now()
+        queryset = queryset.filter(created__lte=now - timedelta(days=newest))
+        if oldest is not None:
+            queryset = queryset.filter(created__gt=now - timedelta(days=oldest))
+        return queryset
+
+
+class StaffQueueFilter(admin.SimpleListFilter):
+    title = _("staff queue")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("staff", _("Open, to a cluster with no manager"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "staff":
+            return queryset.waiting_for_staff()
+        return queryset
+
+
+@admin.register(Introduction)
+class IntroductionAdmin(admin.ModelAdmin):
+    """Every introduction; the staff queue (clusters with no manager) is a filter."""
+
+    list_display = [
+        "pk",
+        "organisation",
+        "cluster",
+        "direction",
+        "status",
+        "created",
+        "expires_at",
+        "outcome",
+        "reported_spam_at",
+    ]
+    list_filter = [
+        StaffQueueFilter,
+        "status",
+        AgeFilter,
+        "direction",
+        "outcome",
+        ("cluster__sectors", admin.RelatedOnlyFieldListFilter),
+        "organisation__country",
+        ("cluster", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["organisation__name", "cluster__name", "message"]
+    list_select_related = ["organisation", "cluster"]
+    date_hierarchy = "created"
+    raw_id_fields = ["organisation", "cluster", "interest"]
+    readonly_fields = [
+        "organisation",
+        "cluster",
+        "interest",
+        "direction",
+        "requested_by",
+        "message",
+        "kinds",
+        "status",
+        "created",
+        "expires_at",
+        "reminded_at",
+        "nudged_at",
+        "answered_at",
+        "answered_by",
+        "decline_reason",
+        "by_staff",
+        "invited_to_claim_at",
+        "reported_spam_at",
+        "outcome_at",
+        "outcome_by",
+    ]
+    fields = [*readonly_fields[:16], "staff_note", "outcome", *readonly_fields[16:]]
+    actions = ["nudge", "close", "introduce_by_hand", "invite_to_claim", "export_csv"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if "outcome" in form.changed_data:
+            if obj.outcome and not obj.is_accepted:
+                messages.error(request, _("An outcome needs an accepted introduction."))
+                obj.outcome = ""
+            else:
+                obj.outcome_at, obj.outcome_by = timezone.now(), request.user
+        super().save_model(request, obj, form, change)
+
+    def _done(self, request, count: int, text: str) -> None:
+        self.message_user(request, text % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Nudge: remind the side that was asked"))
+    def nudge(self, request, queryset):
+        self._done(request, introductions.nudge(introductions=queryset), _("%(count)d nudged."))
+
+    @admin.action(description=_("Close the selected open requests"))
+    def close(self, request, queryset):
+        self._done(request, introductions.close(introductions=queryset), _("%(count)d closed."))
+
+    @admin.action(description=_("Record: introduced by hand by the programme team"))
+    def introduce_by_hand(self, request, queryset):
+        count = introductions.introduce_by_staff(introductions=queryset, user=request.user)
+        self._done(request, count, _("%(count)d recorded as introduced by hand."))
+
+    @admin.action(description=_("Record: cluster invited to claim its profile"))
+    def invite_to_claim(self, request, queryset):
+        count = introductions.invited_to_claim(introductions=queryset)
+        self._done(request, count, _("%(count)d recorded as invited to claim."))
+
+    @admin.action(description=_("Export as CSV"))
+    def export_csv(self, request, queryset):
+        return introductions_csv_response(
+            services.introductions_for_csv().filter(pk__in=queryset.values("pk"))
+        )

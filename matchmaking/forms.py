@@ -13,11 +13,28 @@ from clusters.i18n import sector_name_field
 from clusters.models import Sector, State
 from matchmaking import services
 from matchmaking.countries import COUNTRY_CHOICES
-from matchmaking.models import PRIVACY_NOTICE_VERSION, Interest, Organisation, Suggestion
+from matchmaking.models import (
+    PRIVACY_NOTICE_VERSION,
+    Interest,
+    Introduction,
+    Organisation,
+    Suggestion,
+)
 
 DESCRIPTION_MAX = 4000
 PREVIEW_LIMIT_MAX = 50
 MULTI_VALUE_MAX = 100  # values accepted per multi-valued query parameter
+
+
+def website_field() -> forms.URLField:
+    """An organisation's website; "example.eu" is read as https://example.eu."""
+    return forms.URLField(
+        label=_("Website"),
+        max_length=300,
+        required=False,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"autocomplete": "url"}),
+    )
 
 
 class SignupForm(forms.Form):
@@ -46,13 +63,7 @@ class SignupForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind of organisation"), choices=[("", "---------"), *Organisation.Kind.choices]
     )
-    website = forms.URLField(
-        label=_("Website"),
-        max_length=300,
-        required=False,
-        assume_scheme="https",
-        widget=forms.URLInput(attrs={"autocomplete": "url"}),
-    )
+    website = website_field()
     description = forms.CharField(
         label=_("About your organisation"),
         max_length=DESCRIPTION_MAX,
@@ -268,3 +279,77 @@ class MatchPreviewForm(forms.Form):
             if len(self.data.getlist(name)) > MULTI_VALUE_MAX:
                 self.add_error(name, _("Too many values."))
         return cleaned
+
+
+# --- Introductions and the organisation's profile -------------------------------------------
+
+INTRODUCTION_MESSAGE_MAX = 1000
+
+
+class IntroductionRequestForm(forms.Form):
+    message = forms.CharField(
+        label=_("Your message"),
+        max_length=INTRODUCTION_MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 6, "maxlength": INTRODUCTION_MESSAGE_MAX}),
+        help_text=_(
+            "Who you are and what you propose, in at most 1,000 characters. Your contact "
+            "details are shared only if the other side accepts."
+        ),
+        error_messages={"required": _("Write a message: say who you are and what you propose.")},
+    )
+    kinds = forms.MultipleChoiceField(
+        label=_("Cooperation you propose"),
+        choices=Interest.Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one kind of cooperation.")},
+    )
+
+    def clean_message(self):
+        message = self.cleaned_data["message"].strip()
+        if not message:
+            raise forms.ValidationError(_("Write a message: say who you are and what you propose."))
+        return message
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=INTRODUCTION_MESSAGE_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": INTRODUCTION_MESSAGE_MAX}),
+        help_text=_("Shown to the side that asked."),
+    )
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("What came of it?"),
+        choices=Introduction.Outcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose one of the outcomes.")},
+    )
+
+
+class OrganisationProfileForm(forms.ModelForm):
+    website = website_field()
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "name",
+            "country",
+            "website",
+            "description",
+            "contact_name",
+            "phone",
+            "visible_to_clusters",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "contact_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+        }
+        help_texts = {
+            "contact_name": _("Shared with a cluster only once an introduction is accepted."),
+            "phone": _("Shared with a cluster only once an introduction is accepted."),
+        }

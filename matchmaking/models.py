@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clusters.models import Cluster, Sector, State
+from clusters.models import Claim, Cluster, Sector, State
 from matchmaking.countries import COUNTRY_CHOICES, COUNTRY_CODES
 
 PRIVACY_NOTICE_VERSION = settings.PRIVACY_NOTICE_VERSION  # shared with claims (clusters)
@@ -30,6 +30,17 @@ class Organisation(models.Model):
     kind = models.CharField(_("kind of organisation"), max_length=10, choices=Kind.choices)
     website = models.URLField(_("website"), max_length=300, blank=True)
     description = models.TextField(_("description"), max_length=4000, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=120, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    visible_to_clusters = models.BooleanField(
+        _("visible to claimed Mexican clusters"),
+        default=False,
+        help_text=_(
+            "Managers of the clusters your interests rank see your organisation's name, "
+            "country and description (never your contact details) and may ask for an "
+            "introduction."
+        ),
+    )
     consent_at = models.DateTimeField(_("consented to the privacy notice at"))
     consent_version = models.CharField(_("privacy notice version"), max_length=20)
     email_verified_at = models.DateTimeField(null=True, blank=True)
@@ -284,3 +295,169 @@ class PendingClusterChange(models.Model):
 
     def __str__(self):
         return f"cluster {self.cluster_id} changed at {self.requested_at:%Y-%m-%d %H:%M:%S}"
+
+
+class IntroductionQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=Introduction.Status.REQUESTED)
+
+    def managed_by(self, user):
+        """Introductions to or from the clusters ``user`` manages (an approved claim)."""
+        return self.filter(
+            models.Exists(
+                Claim.objects.approved().filter(cluster=models.OuterRef("cluster"), user=user)
+            )
+        )
+
+    def for_user(self, user):
+        """Every introduction ``user`` is a party to: as the organisation or as a manager."""
+        return self.filter(
+            Q(organisation__user=user)
+            | models.Exists(
+                Claim.objects.approved().filter(cluster=models.OuterRef("cluster"), user=user)
+            )
+        )
+
+    def waiting_for(self, user):
+        """Open requests that ``user`` is the one to answer."""
+        asked_by_cluster = Q(direction=Introduction.Direction.FROM_CLUSTER, organisation__user=user)
+        asked_by_organisation = Q(direction=Introduction.Direction.FROM_ORGANISATION) & Q(
+            models.Exists(
+                Claim.objects.approved().filter(cluster=models.OuterRef("cluster"), user=user)
+            )
+        )
+        return self.open().filter(asked_by_cluster | asked_by_organisation)
+
+    def waiting_for_staff(self):
+        """Open requests to clusters with no manager: the staff queue."""
+        return self.open().exclude(
+            models.Exists(Claim.objects.approved().filter(cluster=models.OuterRef("cluster")))
+        )
+
+    def for_list(self):
+        return self.select_related("organisation", "cluster__state", "interest").order_by(
+            "-created", "-pk"
+        )
+
+
+def _user_link() -> models.ForeignKey:
+    """Who did something to an introduction; kept as null when that account is deleted."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+
+class Introduction(models.Model):
+    """A request to introduce a European organisation and a Mexican cluster (double opt-in).
+
+    Contact details of either side are shown to the other only once ``status`` is accepted.
+    An organisation that deletes its account leaves ``organisation`` null: the cluster keeps
+    a tombstone and the messages its own side wrote.
+    """
+
+    class Direction(models.TextChoices):
+        FROM_ORGANISATION = "organisation", _("Asked by the organisation")
+        FROM_CLUSTER = "cluster", _("Asked by the cluster")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Expired")
+        CLOSED = "closed", _("Closed by the programme team")
+
+    class Outcome(models.TextChoices):
+        MET = "met", _("We met")
+        AGREEMENT = "agreement", _("Partnership agreed")
+        NO_FOLLOW_UP = "no_follow_up", _("No follow-up")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="introductions",
+    )
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="introductions")
+    interest = models.ForeignKey(
+        Interest, on_delete=models.SET_NULL, null=True, blank=True, related_name="introductions"
+    )
+    direction = models.CharField(max_length=12, choices=Direction.choices)
+    requested_by = _user_link()
+    message = models.TextField(_("message"), max_length=1000, blank=True)
+    kinds = models.JSONField(_("proposed cooperation"), default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    created = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    nudged_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = _user_link()
+    decline_reason = models.TextField(_("reason"), max_length=1000, blank=True)
+    by_staff = models.BooleanField(
+        _("introduced by the programme team"),
+        default=False,
+        help_text=_("Staff made the introduction by hand (the cluster had no manager)."),
+    )
+    invited_to_claim_at = models.DateTimeField(null=True, blank=True)
+    staff_note = models.TextField(_("staff note"), max_length=2000, blank=True)
+    reported_spam_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    outcome_at = models.DateTimeField(null=True, blank=True)
+    outcome_by = _user_link()
+
+    objects = IntroductionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "cluster"],
+                condition=Q(status="requested"),
+                name="matchmaking_intro_one_open_per_org_cluster",
+                violation_error_message=_(
+                    "An introduction between this organisation and this cluster is already "
+                    "waiting for an answer."
+                ),
+            ),
+            # A message is required while its author's side is still there.
+            models.CheckConstraint(
+                condition=~Q(message="")
+                | Q(organisation__isnull=True, direction="organisation")
+                | Q(requested_by__isnull=True, direction="cluster"),
+                name="matchmaking_intro_message_required",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="") | Q(status="accepted"),
+                name="matchmaking_intro_outcome_after_acceptance",
+            ),
+        ]
+        indexes = [
+            # The beat sweep: open requests due for a reminder or expiry, oldest first.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status="requested"),
+                name="matchmaking_intro_open_idx",
+            ),
+            # The weekly limit: an organisation's requests of the last seven days.
+            models.Index(fields=["organisation", "created"], name="matchmaking_intro_org_idx"),
+        ]
+
+    def __str__(self):
+        name = self.organisation.name if self.organisation_id else _("A former organisation")
+        return f"{name} ↔ {self.cluster}"
+
+    def get_absolute_url(self):
+        return reverse("matchmaking:introduction_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.REQUESTED
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.status == self.Status.ACCEPTED
+
+    def kind_labels(self) -> list[str]:
+        labels = dict(Interest.Kind.choices)
+        return [labels.get(kind, kind) for kind in self.kinds]

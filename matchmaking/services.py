@@ -26,6 +26,7 @@ from matchmaking.enqueue import enqueue_on_commit
 from matchmaking.models import (
     PRIVACY_NOTICE_VERSION,
     Interest,
+    Introduction,
     MatchRun,
     Organisation,
     Suggestion,
@@ -259,55 +260,84 @@ def set_notifications(
 
 @transaction.atomic
 def delete_account(*, user: AbstractBaseUser) -> None:
-    """Delete the user; the database cascades to its organisation, interests, suggestions."""
+    """Delete the user; the database cascades to its organisation, interests, suggestions.
+    Its introductions stay with the clusters as tombstones, without what it wrote."""
+    from matchmaking.introductions import detach_organisation
+
+    organisation = Organisation.objects.filter(user=user).first()
+    if organisation is not None:
+        detach_organisation(organisation)
     user.delete()
 
 
 # --- Staff exports -------------------------------------------------------------------------
 
-INTERESTED_CSV_HEADER = [
+INTRODUCTIONS_CSV_HEADER = [
+    "id",
+    "asked by",
     "organisation",
     "country",
     "contact email",
-    "interest title",
     "cluster",
     "cluster state",
-    "score",
-    "marked at",
+    "status",
+    "requested at",
+    "answered at",
+    "expires at",
+    "message",
+    "proposed cooperation",
+    "interest title",
+    "interest description",
+    "decline reason",
+    "reported as spam at",
+    "introduced by staff",
+    "outcome",
+    "outcome at",
 ]
 
 
-def interested_pairs():
-    """Suggestions an organisation marked *interested*: the introductions to make."""
-    return (
-        Suggestion.objects.filter(status=Suggestion.Status.INTERESTED)
-        .select_related("interest__organisation__user", "cluster__state")
-        .order_by("-status_changed_at", "pk")
-    )
+def introductions_for_csv():
+    return Introduction.objects.select_related(
+        "organisation__user", "cluster__state", "interest"
+    ).order_by("-created", "-pk")
 
 
 def _iso(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") if moment else ""
 
 
-def write_interested_csv(suggestions: Iterable[Suggestion], out: IO[str]) -> int:
-    """Write ``INTERESTED_CSV_HEADER`` and one row per suggestion; return the row count."""
+def write_introductions_csv(introductions: Iterable[Introduction], out: IO[str]) -> int:
+    """Write ``INTRODUCTIONS_CSV_HEADER`` and one row per introduction (for staff: with the
+    organisation's contact email); return the row count."""
     writer = csv_writer(out)
-    writer.writerow(INTERESTED_CSV_HEADER)
+    writer.writerow(INTRODUCTIONS_CSV_HEADER)
     rows = 0
-    for suggestion in suggestions:
-        organisation = suggestion.interest.organisation
-        cluster = suggestion.cluster
+    for introduction in introductions:
+        organisation = introduction.organisation
+        cluster = introduction.cluster
+        interest = introduction.interest
         writer.writerow(
             [
-                organisation.name,
-                organisation.country,
-                organisation.user.email,
-                suggestion.interest.title,
+                introduction.pk,
+                introduction.direction,
+                organisation.name if organisation else "(left)",
+                organisation.country if organisation else "",
+                organisation.user.email if organisation else "",
                 cluster.name,
                 cluster.state.name if cluster.state else "",
-                suggestion.score,
-                _iso(suggestion.status_changed_at),
+                introduction.status,
+                _iso(introduction.created),
+                _iso(introduction.answered_at),
+                _iso(introduction.expires_at),
+                introduction.message,
+                " ".join(introduction.kinds),
+                interest.title if interest else "",
+                interest.description if interest else "",
+                introduction.decline_reason,
+                _iso(introduction.reported_spam_at),
+                "yes" if introduction.by_staff else "",
+                introduction.outcome,
+                _iso(introduction.outcome_at),
             ]
         )
         rows += 1

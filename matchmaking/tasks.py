@@ -209,3 +209,36 @@ def sweep(self) -> int:
     if cluster_ids:
         logger.info("sweep: %d cluster changes enqueued", len(cluster_ids))
     return len(ids) + len(cluster_ids)
+
+
+# --- Introductions: reminders and expiry (beat) --------------------------------------------
+
+
+@shared_task(**RETRY, acks_late=True)
+def remind_introduction(introduction_id: int) -> bool:
+    """Remind the answering side once (a conditional update: running twice sends one)."""
+    from matchmaking import introductions
+
+    return introductions.remind(introduction_id)
+
+
+@shared_task(**RETRY, acks_late=True)
+def expire_introduction(introduction_id: int) -> bool:
+    """Expire an open request past its date and tell the requester (idempotent)."""
+    from matchmaking import introductions
+
+    return introductions.expire(introduction_id)
+
+
+@shared_task(**RETRY)
+def sweep_introductions() -> dict:
+    """Beat: enqueue a reminder or an expiry for each open request that is due."""
+    from matchmaking import introductions
+
+    reminders = introductions.due_for_reminder()
+    expiries = introductions.due_for_expiry()
+    for pk in reminders:
+        remind_introduction.delay(pk)
+    for pk in expiries:
+        expire_introduction.delay(pk)
+    return {"reminders": len(reminders), "expiries": len(expiries)}

@@ -3,6 +3,7 @@ Sectors, states and clusters come from the ``briefing`` fixture where a test nee
 ones; these make minimal ones otherwise (or find the briefing's, by slug or code)."""
 
 import io
+from datetime import timedelta
 from itertools import count
 
 from django.contrib.auth import get_user_model
@@ -13,7 +14,13 @@ from PIL import Image
 
 from clusters.models import Claim, Cluster, ClusterName, QualityLabel, Sector, State
 from matchmaking.matching import engine
-from matchmaking.models import PRIVACY_NOTICE_VERSION, Interest, Organisation, Suggestion
+from matchmaking.models import (
+    PRIVACY_NOTICE_VERSION,
+    Interest,
+    Introduction,
+    Organisation,
+    Suggestion,
+)
 
 PASSWORD = "a-long-enough-passphrase"
 _numbers = count(1)
@@ -170,3 +177,33 @@ def image_upload(name="logo.png", kind="PNG", size=(40, 20)) -> SimpleUploadedFi
     buffer = io.BytesIO()
     Image.new("RGB", size, (8, 63, 118)).save(buffer, kind)
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def make_manager(cluster, user=None, **fields) -> Claim:
+    """An approved, verified claim: ``user`` (a new one by default) manages ``cluster``."""
+    number = next(_numbers)
+    defaults = {
+        "name": f"Manager {number}",
+        "role": "Director",
+        "email_verified_at": timezone.now(),
+    }
+    return make_claim(
+        cluster, user or make_user(f"manager{number}@cluster.mx"), **(defaults | fields)
+    )
+
+
+def make_introduction(organisation=None, cluster=None, **fields) -> Introduction:
+    """An open request from ``organisation`` to ``cluster``, stored directly."""
+    organisation = organisation or make_organisation()
+    now = fields.pop("created", timezone.now())
+    defaults = {
+        "direction": Introduction.Direction.FROM_ORGANISATION,
+        "requested_by": organisation.user,
+        "message": "We make turbine blades and look for partners.",
+        "kinds": ["technology"],
+        "created": now,
+        "expires_at": now + timedelta(days=14),
+    }
+    return Introduction.objects.create(
+        organisation=organisation, cluster=cluster or make_cluster(), **(defaults | fields)
+    )

@@ -89,6 +89,18 @@ def test_database_url(**options: str) -> str:
     return url + ("?" + urlencode(options) if options else "")
 
 
+def celery_env(broker_url: str, database_url: str | None, extra: dict[str, str]) -> dict:
+    """The environment of a Celery process: test settings, the test database (by default),
+    the test's broker, and ``extra``."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url or test_database_url(),
+        "CELERY_BROKER_URL": broker_url,
+        **extra,
+    }
+
+
 class Worker:
     """`celery worker` processes consuming from ``broker_url`` and writing to the test database."""
 
@@ -111,13 +123,7 @@ class Worker:
 
     def start(self) -> None:
         self.log.parent.mkdir(exist_ok=True)
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": self.database_url or test_database_url(),
-            "CELERY_BROKER_URL": self.broker_url,
-            **self.env,
-        }
+        env = celery_env(self.broker_url, self.database_url, self.env)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker",
              "--pool=prefork", f"--concurrency={self.concurrency}", "--loglevel=INFO",
@@ -140,6 +146,39 @@ class Worker:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self.process = None
+
+
+class Beat:
+    """A `celery beat` process sending the settings' schedule to ``broker_url``; ``env``
+    shortens intervals (``INTRODUCTION_SWEEP_SECONDS="1"``)."""
+
+    def __init__(self, broker_url: str, workdir: Path, *, env: dict[str, str] | None = None):
+        self.broker_url = broker_url
+        self.workdir = workdir
+        self.env = env or {}
+        self.process: subprocess.Popen | None = None
+        self.log = ROOT / "var" / "test-beat.log"
+
+    def start(self) -> None:
+        self.log.parent.mkdir(exist_ok=True)
+        env = celery_env(self.broker_url, None, self.env)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
+             f"--schedule={self.workdir / 'beat-schedule'}",
+             f"--pidfile={self.workdir / 'beat.pid'}"],
+            cwd=ROOT, env=env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
         self.process = None
 
 

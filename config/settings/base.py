@@ -359,3 +359,17 @@ CELERY_BEAT_SCHEDULE["events-expire-requests"] = {
     "task": "matchmaking.events.tasks.expire_requests",
     "schedule": env_int("EVENTS_EXPIRY_SWEEP_SECONDS", 600),
 }
+# Introductions (matchmaking.introductions): new requests an organisation (or a cluster) may
+# send per 7 days; days after a decline before the same pair may be asked again; days an
+# open request waits before it expires, and before its reminder; how long an emailed link
+# to a request works; how often beat looks for reminders and expiries.
+INTRODUCTIONS_PER_WEEK = env_int("INTRODUCTIONS_PER_WEEK", 20)
+INTRODUCTION_DECLINE_COOLDOWN_DAYS = env_int("INTRODUCTION_DECLINE_COOLDOWN_DAYS", 90)
+INTRODUCTION_EXPIRY_DAYS = env_int("INTRODUCTION_EXPIRY_DAYS", 14)
+INTRODUCTION_REMINDER_DAYS = env_int("INTRODUCTION_REMINDER_DAYS", 7)
+INTRODUCTION_LINK_MAX_AGE = env_int("INTRODUCTION_LINK_MAX_AGE", 60 * 60 * 24 * 30)
+INTRODUCTION_SWEEP_SECONDS = env_int("INTRODUCTION_SWEEP_SECONDS", 60 * 60)
+CELERY_BEAT_SCHEDULE["introductions-sweep"] = {
+    "task": "matchmaking.tasks.sweep_introductions",
+    "schedule": INTRODUCTION_SWEEP_SECONDS,
+}

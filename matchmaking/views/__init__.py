@@ -11,18 +11,32 @@ from matchmaking.views.interests import (
     interest_pause,
     mark_suggestion,
 )
+from matchmaking.views.introductions import (
+    cluster_organisations,
+    introduce_organisation,
+    introduction_accept,
+    introduction_decline,
+    introduction_detail,
+    introduction_link,
+    introduction_outcome,
+    introduction_spam,
+    introductions,
+    request_introduction,
+)
 from matchmaking.views.mydata import (
     delete_account,
     export_data,
     my_data,
     notifications,
+    organisation_profile,
     unsubscribe,
 )
-from matchmaking.views.staff import interested_csv
+from matchmaking.views.staff import introductions_csv, introductions_funnel
 
 __all__ = [
     "MatchPreview",
     "MySuggestions",
+    "cluster_organisations",
     "dashboard",
     "delete_account",
     "export_data",
@@ -31,12 +45,23 @@ __all__ = [
     "interest_edit",
     "interest_new",
     "interest_pause",
-    "interested_csv",
+    "introduce_organisation",
+    "introduction_accept",
+    "introduction_decline",
+    "introduction_detail",
+    "introduction_link",
+    "introduction_outcome",
+    "introduction_spam",
+    "introductions",
+    "introductions_csv",
+    "introductions_funnel",
     "mark_suggestion",
     "match_preview",
     "my_data",
     "notifications",
+    "organisation_profile",
     "privacy",
+    "request_introduction",
     "resend_verification",
     "signup",
     "unsubscribe",

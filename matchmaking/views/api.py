@@ -24,8 +24,9 @@ from clusters.api import ClusterRefSerializer
 from clusters.jsonapi import BAD_PARAMETERS, ERROR, ReadOnlyAPIView, json_error
 from clusters.models import Cluster
 from matchmaking.forms import DESCRIPTION_MAX, PREVIEW_LIMIT_MAX, MatchPreviewForm
+from matchmaking.introductions import latest_by_cluster
 from matchmaking.matching import engine, suggest
-from matchmaking.models import Interest, Suggestion
+from matchmaking.models import Interest, Introduction, Suggestion
 from matchmaking.views.common import ReasonRenderer, get_organisation
 from matchmaking.views.dashboard import interests_for_dashboard
 
@@ -50,12 +51,22 @@ class ReasonSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="The reason as a sentence, in the request's language.")
 
 
+class IntroductionRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Introduction.Status.choices)
+    requested_at = serializers.DateTimeField()
+    url = serializers.URLField(help_text="Its page, where contact details show once accepted.")
+
+
 class SuggestionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     cluster = ClusterRefSerializer()
     score = serializers.IntegerField(min_value=0, max_value=100)
     status = serializers.ChoiceField(choices=Suggestion.Status.choices)
     reasons = ReasonSerializer(many=True)
+    introduction = IntroductionRefSerializer(
+        allow_null=True, help_text="The latest introduction asked for with this cluster."
+    )
 
 
 class InterestSerializer(serializers.Serializer):
@@ -86,6 +97,19 @@ class PreviewSerializer(serializers.Serializer):
     results = PreviewMatchSerializer(many=True)
 
 
+def _introduction(introduction: Introduction | None, request) -> dict | None:
+    """Where the organisation's introduction with the cluster stands: never contact details
+    (those are on the introduction's page, once accepted)."""
+    if introduction is None:
+        return None
+    return {
+        "id": introduction.pk,
+        "status": introduction.status,
+        "requested_at": introduction.created,
+        "url": request.build_absolute_uri(introduction.get_absolute_url()),
+    }
+
+
 # --- Views ---------------------------------------------------------------------------------
 
 
@@ -107,6 +131,7 @@ class MySuggestions(ReadOnlyAPIView):
         if organisation is None:
             return Response({"interests": []})
         renderer = ReasonRenderer()
+        latest = latest_by_cluster(organisation)
         interests = []
         for interest in interests_for_dashboard(organisation):
             interests.append(
@@ -126,6 +151,9 @@ class MySuggestions(ReadOnlyAPIView):
                             "score": suggestion.score,
                             "status": suggestion.status,
                             "reasons": renderer.items(suggestion.reasons),
+                            "introduction": _introduction(
+                                latest.get(suggestion.cluster_id), request
+                            ),
                         }
                         for suggestion in interest.visible_suggestions
                     ],

@@ -7,7 +7,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from matchmaking.models import Interest, Organisation, Suggestion
+from matchmaking.introductions import latest_by_cluster
+from matchmaking.models import Interest, Introduction, Organisation, Suggestion
 from matchmaking.views.common import ReasonRenderer, organisation_required
 
 
@@ -38,12 +39,19 @@ def interests_for_dashboard(organisation: Organisation):
     )
 
 
-def make_card(interest: Interest, renderer: ReasonRenderer) -> Card:
-    """Uses only what ``interests_for_dashboard`` prefetched (plus the renderer's names)."""
+def make_card(
+    interest: Interest, renderer: ReasonRenderer, introductions: dict[int, Introduction]
+) -> Card:
+    """Uses only what ``interests_for_dashboard`` prefetched (plus the renderer's names) and
+    the organisation's latest introduction with each cluster."""
     return Card(
         interest=interest,
         suggestions=[
-            {"suggestion": suggestion, "reasons": renderer.items(suggestion.reasons)}
+            {
+                "suggestion": suggestion,
+                "reasons": renderer.items(suggestion.reasons),
+                "introduction": introductions.get(suggestion.cluster_id),
+            }
             for suggestion in interest.visible_suggestions
         ],
     )
@@ -54,9 +62,13 @@ def make_card(interest: Interest, renderer: ReasonRenderer) -> Card:
 @organisation_required
 def dashboard(request, organisation):
     # Queries: session, user, organisation (3); interests, sectors, states, suggestions (4);
-    # sector names and state names for the reasons, once (2, only if a suggestion exists).
+    # the organisation's introductions (1); sector names and state names for the reasons,
+    # once (2, only if a suggestion exists); the navigation's count of requests waiting (1).
     renderer = ReasonRenderer()
-    cards = [make_card(interest, renderer) for interest in interests_for_dashboard(organisation)]
+    latest = latest_by_cluster(organisation)
+    cards = [
+        make_card(interest, renderer, latest) for interest in interests_for_dashboard(organisation)
+    ]
     context = {
         "organisation": organisation,
         "cards": cards,

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from matchmaking import services
 from matchmaking.forms import InterestForm, MarkForm
+from matchmaking.introductions import latest_by_cluster
 from matchmaking.models import Suggestion
 from matchmaking.views.common import (
     ReasonRenderer,
@@ -75,7 +76,7 @@ def interest_detail(request, pk, organisation):
         .order_by("cluster__name")
     )
     context = {
-        "card": make_card(interest, renderer),
+        "card": make_card(interest, renderer, latest_by_cluster(organisation)),
         "interest": interest,
         "dismissed": dismissed,
         "computing": interest.is_computing,

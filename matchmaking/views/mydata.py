@@ -1,4 +1,7 @@
-"""What we hold about an organisation: see it, download it, delete it; email preferences."""
+"""What we hold about an organisation: see it, edit its profile, download it, delete it;
+email preferences."""
+
+from dataclasses import asdict
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -14,10 +17,32 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from clusters import claims
 from matchmaking import services
-from matchmaking.forms import DeleteAccountForm, NotificationForm
-from matchmaking.models import PRIVACY_NOTICE_VERSION, Organisation, Suggestion
+from matchmaking.forms import DeleteAccountForm, NotificationForm, OrganisationProfileForm
+from matchmaking.introductions import contacts_for
+from matchmaking.models import PRIVACY_NOTICE_VERSION, Introduction, Organisation, Suggestion
 from matchmaking.notifications import UNSUBSCRIBE_SALT
 from matchmaking.views.common import ReasonRenderer, get_organisation, organisation_required
+
+
+def export_introduction(introduction: Introduction) -> dict:
+    """One introduction as its organisation may see it: the cluster's contact details only
+    once accepted (``contacts_for``)."""
+    side = Introduction.Direction.FROM_ORGANISATION
+    return {
+        "id": introduction.pk,
+        "cluster": {"slug": introduction.cluster.slug, "name": introduction.cluster.name},
+        "asked_by": introduction.direction,
+        "status": introduction.status,
+        "message": introduction.message,
+        "kinds": list(introduction.kinds),
+        "created": introduction.created,
+        "expires_at": introduction.expires_at,
+        "answered_at": introduction.answered_at,
+        "decline_reason": introduction.decline_reason,
+        "outcome": introduction.outcome,
+        "outcome_at": introduction.outcome_at,
+        "contacts": [asdict(contact) for contact in contacts_for(introduction, side)],
+    }
 
 
 def build_export(organisation: Organisation | None, renderer: ReasonRenderer, user=None) -> dict:
@@ -58,7 +83,16 @@ def build_export(organisation: Organisation | None, renderer: ReasonRenderer, us
             "email_verified_at": organisation.email_verified_at,
             "notify_by_email": organisation.notify_by_email,
             "language": organisation.language,
+            "contact_name": organisation.contact_name,
+            "phone": organisation.phone,
+            "visible_to_clusters": organisation.visible_to_clusters,
         },
+        "introductions": [
+            export_introduction(introduction)
+            for introduction in organisation.introductions.select_related("cluster").order_by(
+                "created", "pk"
+            )
+        ],
         "interests": [
             {
                 "id": interest.pk,
@@ -144,6 +178,19 @@ def notifications(request, organisation):
     else:
         messages.success(request, _("We will not email you about new suggestions."))
     return redirect("matchmaking:my_data")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+@organisation_required
+def organisation_profile(request, organisation):
+    """Name, website, description, contact person, phone, visibility to claimed clusters."""
+    form = OrganisationProfileForm(request.POST or None, instance=organisation)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your organisation's profile is saved."))
+        return redirect("matchmaking:organisation_profile")
+    return render(request, "matchmaking/profile.html", {"form": form, "organisation": organisation})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

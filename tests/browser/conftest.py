@@ -31,7 +31,7 @@ from matchmaking.models import Interest, Organisation  # noqa: E402
 from tests.factories import PASSWORD, make_interest, make_organisation  # noqa: E402, F401
 
 # A real Redis and real Celery worker processes (tests/matchmaking/conftest.py).
-from tests.matchmaking.conftest import celery_broker, redis_server, worker  # noqa: E402, F401
+from tests.matchmaking.conftest import beat, celery_broker, redis_server, worker  # noqa: E402, F401
 from tests.realservices import ROOT  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

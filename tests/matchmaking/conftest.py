@@ -44,3 +44,14 @@ def worker(celery_broker, transactional_db):
     process.start()
     yield process
     process.stop()
+
+
+@pytest.fixture
+def beat(celery_broker, worker, tmp_path):
+    """`celery beat` sending the introductions sweep every second to the test's worker."""
+    from tests.realservices import Beat
+
+    process = Beat(celery_broker.url, tmp_path, env={"INTRODUCTION_SWEEP_SECONDS": "1"})
+    process.start()
+    yield process
+    process.stop()

@@ -1,4 +1,4 @@
-"""The matchmaking admin, the re-match action, and the CSV of interested pairs."""
+"""The matchmaking admin, the re-match action, and the introductions CSV."""
 
 import csv
 import io
@@ -9,11 +9,13 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from matchmaking.models import Interest, MatchRun, Organisation, Suggestion
+from matchmaking import services
+from matchmaking.models import Interest, Introduction, MatchRun, Organisation, Suggestion
 from tests.factories import (
     capture_enqueues,
     make_cluster,
     make_interest,
+    make_introduction,
     make_organisation,
     make_sector,
     make_state,
@@ -22,17 +24,8 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-CSV_URL = reverse("matchmaking:interested_csv")
-HEADER = [
-    "organisation",
-    "country",
-    "contact email",
-    "interest title",
-    "cluster",
-    "cluster state",
-    "score",
-    "marked at",
-]
+CSV_URL = reverse("matchmaking:introductions_csv")
+HEADER = services.INTRODUCTIONS_CSV_HEADER
 
 
 @pytest.fixture
@@ -140,45 +133,60 @@ def test_saving_an_interest_in_the_admin_rematches_it(
     assert enqueued == [("matchmaking.tasks.match_interest", (interest.pk,))]
 
 
-def _interested_pairs():
+def _introductions():
     organisation = make_organisation(
         make_user("contact@aero.example"), name="=HYPERLINK(1)", country="FR"
     )
-    interest = make_interest(organisation, title="Aero suppliers")
-    marked = timezone.now()
-    interested = make_suggestion(
-        interest,
-        make_cluster(name="Cluster Aeroespacial", state=make_state("MX-QUE", "Querétaro")),
-        score=81,
-        status="interested",
-        status_changed_at=marked,
+    interest = make_interest(
+        organisation, title="Aero suppliers", description="+turbine blades and composites"
     )
-    make_suggestion(interest, make_cluster(name="Just new"))
-    make_suggestion(interest, make_cluster(name="Not for us"), status="not_relevant")
-    return interested, marked
+    cluster = make_cluster(name="Cluster Aeroespacial", state=make_state("MX-QUE", "Querétaro"))
+    introduction = make_introduction(
+        organisation, cluster, interest=interest, message="@once: let us meet", kinds=["technology"]
+    )
+    Introduction.objects.filter(pk=introduction.pk).update(
+        status="accepted", answered_at=introduction.created, outcome="met",
+        outcome_at=introduction.created,
+    )  # fmt: skip
+    other = make_introduction(cluster=make_cluster(name="Other cluster"))
+    introduction.refresh_from_db()
+    return introduction, other
 
 
-def test_staff_csv_lists_interested_pairs(client, staff):
-    interested, marked = _interested_pairs()
+def test_staff_csv_lists_introductions_with_status_dates_message_interest_outcome(client, staff):
+    introduction, other = _introductions()
 
     response = client.get(CSV_URL)
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith("attachment;")
-    assert rows(response) == [
-        HEADER,
-        [
-            "'=HYPERLINK(1)",  # never run as a spreadsheet formula
-            "FR",
-            "contact@aero.example",
-            "Aero suppliers",
-            "Cluster Aeroespacial",
-            "Querétaro",
-            "81",
-            marked.isoformat(timespec="seconds"),
-        ],
-    ]
+    table = rows(response)
+    assert table[0] == HEADER
+    assert [row[0] for row in table[1:]] == [str(other.pk), str(introduction.pk)]  # newest first
+    at = introduction.created.isoformat(timespec="seconds")
+    assert dict(zip(HEADER, table[2], strict=True)) == {
+        "id": str(introduction.pk),
+        "asked by": "organisation",
+        "organisation": "'=HYPERLINK(1)",  # never run as a spreadsheet formula
+        "country": "FR",
+        "contact email": "contact@aero.example",
+        "cluster": "Cluster Aeroespacial",
+        "cluster state": "Querétaro",
+        "status": "accepted",
+        "requested at": at,
+        "answered at": at,
+        "expires at": introduction.expires_at.isoformat(timespec="seconds"),
+        "message": "'@once: let us meet",
+        "proposed cooperation": "technology",
+        "interest title": "Aero suppliers",
+        "interest description": "'+turbine blades and composites",
+        "decline reason": "",
+        "reported as spam at": "",
+        "introduced by staff": "",
+        "outcome": "met",
+        "outcome at": at,
+    }
 
 
 def test_staff_csv_is_for_staff_only(client):
@@ -189,19 +197,18 @@ def test_staff_csv_is_for_staff_only(client):
     assert response.url.startswith(reverse("admin:login"))
 
 
-def test_admin_action_exports_the_selected_interested_pairs(client, staff):
-    interested, _ = _interested_pairs()
-    everything = list(Suggestion.objects.values_list("pk", flat=True))
+def test_admin_action_exports_the_selected_introductions(client, staff):
+    introduction, _other = _introductions()
 
     response = client.post(
-        reverse("admin:matchmaking_suggestion_changelist"),
-        {"action": "export_interested_csv", "_selected_action": everything},
+        reverse("admin:matchmaking_introduction_changelist"),
+        {"action": "export_csv", "_selected_action": [introduction.pk]},
     )
 
     assert response.status_code == 200
     table = rows(response)
     assert table[0] == HEADER
-    assert [row[4] for row in table[1:]] == ["Cluster Aeroespacial"]
+    assert [row[5] for row in table[1:]] == ["Cluster Aeroespacial"]
 
 
 def _sector_form(sector, *, strongholds=(), ecosystems=(), name=None) -> dict:

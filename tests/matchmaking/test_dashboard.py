@@ -9,6 +9,7 @@ from matchmaking.models import Suggestion
 from tests.factories import (
     make_cluster,
     make_interest,
+    make_introduction,
     make_organisation,
     make_state,
     make_suggestion,
@@ -99,11 +100,13 @@ def test_a_constant_number_of_queries(client, organisation, django_assert_num_qu
     1. the session, 2. the user, 3. the organisation,
     4. the interests, 5. their sectors, 6. their states,
     7. their visible suggestions with cluster and the cluster's state,
-    8. sector names and 9. state names for the reasons (once per request),
-    10. whether the user manages a cluster (the navigation's "My clusters")."""
+    8. the organisation's introductions (each card's status),
+    9. sector names and 10. state names for the reasons (once per request),
+    11. whether the user manages a cluster (the navigation's "My clusters"),
+    12. the navigation's count of introductions waiting for an answer."""
     first = make_interest(organisation, states=[make_state()])
     make_suggestion(first)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         assert client.get(URL).status_code == 200
 
     for _ in range(3):
@@ -112,7 +115,8 @@ def test_a_constant_number_of_queries(client, organisation, django_assert_num_qu
         )
         for _ in range(4):
             make_suggestion(interest, make_cluster(state=make_state()))
-    with django_assert_num_queries(10):
+            make_introduction(organisation, make_cluster())
+    with django_assert_num_queries(12):
         response = client.get(URL)
     assert len(response.context["cards"]) == 4
     assert sum(len(card.suggestions) for card in response.context["cards"]) == 13

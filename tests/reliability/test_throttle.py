@@ -205,14 +205,14 @@ def test_session_is_renewed_on_log_in(client):
 def test_admin_is_for_staff_only(client):
     organisation = make_organisation()
     client.force_login(organisation.user)
-    for url in (reverse("admin:index"), reverse("matchmaking:interested_csv")):
+    for url in (reverse("admin:index"), reverse("matchmaking:introductions_csv")):
         response = client.get(url)
         assert response.status_code == 302
         assert response.url.startswith(reverse("admin:login"))
     staff = make_user("curator@example.eu", is_staff=True)
     client.force_login(staff)
     assert client.get(reverse("admin:index")).status_code == 200
-    assert client.get(reverse("matchmaking:interested_csv")).status_code == 200
+    assert client.get(reverse("matchmaking:introductions_csv")).status_code == 200
 
 
 # --- The probe's findings (issue 13) --------------------------------------------------------
