@@ -150,7 +150,7 @@ def test_no_string_of_the_code_is_missing_from_the_catalogue(tmp_path):
     refreshed = parse_po(tmp_path / "locale" / "es" / "LC_MESSAGES" / "django.po")
     assert untranslated(refreshed) == [], (
         "untranslated strings: run makemessages, translate them in locale/es/LC_MESSAGES/"
-        "django.po, then compilemessages (README, 'Translations')"
+        "django.po, then compilemessages (docs/TRANSLATIONS.md)"
     )
 
 
