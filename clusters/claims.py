@@ -126,22 +126,29 @@ def submit_claim(
     message: str = "",
     language: str = "",
 ) -> Claim:
-    """Record an unverified claim, consent to the privacy notice now. ClaimError when the
-    person already has an open claim on the cluster (the database's constraint)."""
+    """Record an unverified claim, consent to the privacy notice now. A claim of the person's
+    on the cluster that is still unverified is replaced by this one (its link lost or
+    expired). ClaimError when the person already has a pending or approved claim on it."""
+    fields = {
+        "name": name,
+        "role": role,
+        "work_email": work_email.strip().lower(),
+        "phone": phone,
+        "message": message,
+        "consent_at": timezone.now(),
+        "consent_version": settings.PRIVACY_NOTICE_VERSION,
+        "language": email_language(language),
+    }
+    unverified = Claim.objects.filter(user=user, cluster=cluster, status=Claim.Status.UNVERIFIED)
+    claim = unverified.select_for_update().first()
+    if claim is not None:
+        for field, value in fields.items():
+            setattr(claim, field, value)
+        claim.save(update_fields=list(fields))
+        return claim
     try:
         with transaction.atomic():
-            return Claim.objects.create(
-                user=user,
-                cluster=cluster,
-                name=name,
-                role=role,
-                work_email=work_email.strip().lower(),
-                phone=phone,
-                message=message,
-                consent_at=timezone.now(),
-                consent_version=settings.PRIVACY_NOTICE_VERSION,
-                language=email_language(language),
-            )
+            return Claim.objects.create(user=user, cluster=cluster, **fields)
     except IntegrityError as exc:
         raise ClaimError(cluster.pk) from exc
 
