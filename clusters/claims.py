@@ -82,13 +82,16 @@ def allow_claim(request, user=None) -> bool:
         limit=settings.CLAIMS_PER_ADDRESS_PER_HOUR,
         window=throttle.HOUR,
     )
-    if not by_address:
-        return False
-    if user is None or not user.is_authenticated:
-        return True
-    return throttle.allow(
-        "claim-user", str(user.pk), limit=settings.CLAIMS_PER_DAY, window=throttle.DAY
+    by_person = by_address and (
+        user is None
+        or not user.is_authenticated
+        or throttle.allow(
+            "claim-user", str(user.pk), limit=settings.CLAIMS_PER_DAY, window=throttle.DAY
+        )
     )
+    if not by_person:
+        logger.warning("claim refused: too many from this person or address")
+    return by_person
 
 
 def email_language(language: str | None) -> str:
