@@ -82,13 +82,16 @@ def allow_claim(request, user=None) -> bool:
         limit=settings.CLAIMS_PER_ADDRESS_PER_HOUR,
         window=throttle.HOUR,
     )
-    if not by_address:
-        return False
-    if user is None or not user.is_authenticated:
-        return True
-    return throttle.allow(
-        "claim-user", str(user.pk), limit=settings.CLAIMS_PER_DAY, window=throttle.DAY
+    by_person = by_address and (
+        user is None
+        or not user.is_authenticated
+        or throttle.allow(
+            "claim-user", str(user.pk), limit=settings.CLAIMS_PER_DAY, window=throttle.DAY
+        )
     )
+    if not by_person:
+        logger.warning("claim refused: too many from this person or address")
+    return by_person
 
 
 def email_language(language: str | None) -> str:
@@ -126,22 +129,29 @@ def submit_claim(
     message: str = "",
     language: str = "",
 ) -> Claim:
-    """Record an unverified claim, consent to the privacy notice now. ClaimError when the
-    person already has an open claim on the cluster (the database's constraint)."""
+    """Record an unverified claim, consent to the privacy notice now. A claim of the person's
+    on the cluster that is still unverified is replaced by this one (its link lost or
+    expired). ClaimError when the person already has a pending or approved claim on it."""
+    fields = {
+        "name": name,
+        "role": role,
+        "work_email": work_email.strip().lower(),
+        "phone": phone,
+        "message": message,
+        "consent_at": timezone.now(),
+        "consent_version": settings.PRIVACY_NOTICE_VERSION,
+        "language": email_language(language),
+    }
+    unverified = Claim.objects.filter(user=user, cluster=cluster, status=Claim.Status.UNVERIFIED)
+    claim = unverified.select_for_update().first()
+    if claim is not None:
+        for field, value in fields.items():
+            setattr(claim, field, value)
+        claim.save(update_fields=list(fields))
+        return claim
     try:
         with transaction.atomic():
-            return Claim.objects.create(
-                user=user,
-                cluster=cluster,
-                name=name,
-                role=role,
-                work_email=work_email.strip().lower(),
-                phone=phone,
-                message=message,
-                consent_at=timezone.now(),
-                consent_version=settings.PRIVACY_NOTICE_VERSION,
-                language=email_language(language),
-            )
+            return Claim.objects.create(user=user, cluster=cluster, **fields)
     except IntegrityError as exc:
         raise ClaimError(cluster.pk) from exc
 

@@ -102,6 +102,7 @@ def test_a_logged_in_person_claims_without_a_password_once(client, claut):
     assert "password" not in client.get(url).context["form"].fields
 
     assert client.post(url, claim_data(password="")).status_code == 302
+    Claim.objects.update(status=Claim.Status.PENDING)  # verified, waiting for staff
     again = client.post(url, claim_data(password=""))
 
     assert again.status_code == 200
@@ -296,3 +297,21 @@ def test_a_cluster_can_have_several_managers_and_a_person_several_clusters():
     third = make_claim(user=first.user)
     assert {c.user for c in first.cluster.managers()} == {first.user, second.user}
     assert set(Claim.objects.approved().filter(user=first.user)) == {first, third}
+
+
+def test_claiming_again_before_verifying_sends_a_new_link_for_the_same_claim(client, claut):
+    client.force_login(make_user("ana@claut.com.mx"))
+    url = reverse("clusters:claim_new", args=[claut.slug])
+    client.post(url, claim_data(password=""))
+    first = verify_link(mail.outbox[0])
+
+    client.post(url, claim_data(password="", work_email="ana.perez@claut.com.mx"))
+
+    claim = Claim.objects.get()
+    assert claim.work_email == "ana.perez@claut.com.mx"
+    second = verify_link(mail.outbox[1])
+    assert mail.outbox[1].to == ["ana.perez@claut.com.mx"] and second != first
+    assert client.get(first).status_code == 400  # the old address is no longer the claim's
+    assert client.get(second).status_code == 200
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.APPROVED
