@@ -73,12 +73,9 @@ def answering_side(introduction: Introduction) -> str:
 
 
 def manager_language(claim: Claim) -> str:
-    """The claim's person's language if the account records one, else Spanish."""
-    return (
-        getattr(claim, "language", "")
-        or getattr(claim.user, "language", "")
-        or (MANAGER_DEFAULT_LANGUAGE)
-    )
+    """The language the manager's claim records (the page's when they claimed or last edited
+    the profile), else Spanish."""
+    return claim.language or MANAGER_DEFAULT_LANGUAGE
 
 
 # --- Contact details: only once both said yes ----------------------------------------------

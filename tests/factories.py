@@ -186,6 +186,7 @@ def make_manager(cluster, user=None, **fields) -> Claim:
         "name": f"Manager {number}",
         "role": "Director",
         "email_verified_at": timezone.now(),
+        "language": "es",  # a Mexican manager working in Spanish
     }
     return make_claim(
         cluster, user or make_user(f"manager{number}@cluster.mx"), **(defaults | fields)

@@ -291,12 +291,13 @@ def test_my_clusters_lists_the_managed_clusters_in_constant_queries(
     make_claim(user=claim.user, status=Claim.Status.PENDING)
     url = reverse("clusters:my_clusters")
     client.get(url)
-    # Session, user, the claims with their clusters and states, the navigation's "manages".
-    with django_assert_num_queries(4):
+    # Session, user, the claims with their clusters and states, the navigation's "manages"
+    # and its count of introductions waiting for an answer.
+    with django_assert_num_queries(5):
         page = client.get(url).content.decode()
     for _ in range(3):
         make_claim(user=claim.user)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         client.get(url)
     assert claim.cluster.name in page
     assert reverse("clusters:cluster_edit", args=[claim.cluster.slug]) in page

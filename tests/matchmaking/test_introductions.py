@@ -404,8 +404,9 @@ def test_a_manager_sees_visible_organisations_with_reasons_and_the_others_as_cou
     url = reverse("matchmaking:cluster_organisations", args=[cluster.slug])
 
     # session, user, cluster (3); visible suggestions, hidden counts by sector (2);
-    # their introductions (1); sector and state names for the reasons (2); nav count (1).
-    with django_assert_num_queries(9):
+    # their introductions (1); sector and state names for the reasons (2); the nav's count
+    # and its "manages a cluster" (2).
+    with django_assert_num_queries(10):
         response = client.get(url)
 
     text = response.text
@@ -455,8 +456,9 @@ def test_the_introductions_page_and_navigation_count_what_waits(
     make_introduction(make_organisation(), cluster, status="declined")
     client.force_login(manager.user)
 
-    # session, user (2); introductions (1); managed clusters (1); nav count (1).
-    with django_assert_num_queries(5):
+    # session, user (2); introductions (1); managed clusters (1); the nav's count and its
+    # "manages a cluster" (2).
+    with django_assert_num_queries(6):
         response = client.get(reverse("matchmaking:introductions"))
 
     assert len(response.context["rows"]) == 4
@@ -509,8 +511,13 @@ def test_an_organisation_that_leaves_leaves_a_tombstone_and_the_clusters_own_wor
     assert "Secret plans of the org" not in text
 
 
-def test_a_manager_without_an_organisation_lands_on_their_introductions(client, manager):
+def test_a_manager_without_an_organisation_lands_on_my_clusters_linking_introductions(
+    client, manager
+):
     client.force_login(manager.user)
     response = client.get(reverse("matchmaking:dashboard"))
     assert response.status_code == 302
-    assert response.url == reverse("matchmaking:introductions")
+    assert response.url == reverse("clusters:my_clusters")
+    page = client.get(response.url)
+    assert reverse("matchmaking:introductions") in page.text
+    assert reverse("matchmaking:cluster_organisations", args=[manager.cluster.slug]) in page.text

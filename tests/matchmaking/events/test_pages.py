@@ -176,8 +176,9 @@ def test_the_agenda_page_makes_the_same_queries_for_any_number_of_meetings(
     organisation, me = _agenda_with(count)
     client.force_login(organisation.user)
     # session, user, the participation (scoped to the user), the seats with meetings, slots,
-    # tables and both sides
-    with django_assert_num_queries(4):
+    # tables and both sides; the navigation's "manages a cluster" and its count of
+    # introductions waiting for an answer
+    with django_assert_num_queries(6):
         response = client.get(reverse("events:agenda", args=[me.pk]))
     assert len(response.context["rows"]) == count
     assert "2027-10-20 08:00–08:30" in response.content.decode()  # in the event's zone
@@ -294,8 +295,9 @@ def test_the_participant_list_makes_the_same_queries_for_any_number_of_participa
     # per interest (not per participant) its sectors, related sectors and states; the
     # engine's data-version token; the requests sent and received; the reasons' sector and
     # state names; may they register: their organisation, registered already, clusters they
-    # manage; the filter form's sectors and states
-    with django_assert_num_queries(20):
+    # manage; the filter form's sectors and states; the navigation's "manages a cluster" and
+    # its count of introductions waiting for an answer
+    with django_assert_num_queries(22):
         response = client.get(url)
     rows = response.context["rows"]
     assert len(rows) == count
