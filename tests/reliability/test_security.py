@@ -164,6 +164,8 @@ PUBLIC = {
     "clusters:api_not_found": "any unknown API path: a JSON 404",
     "matchmaking:verify_email": "a signed token naming the organisation",
     "matchmaking:unsubscribe": "a signed token naming the organisation",
+    "matchmaking:introduction_link": "a signed token; then login, and 404 unless a party",
+    "matchmaking:request_introduction": "a published cluster, by slug",
     "password_reset_confirm": "Django's signed reset token",
     "set_language": "no parameter in the path",
 }
@@ -187,7 +189,7 @@ def urls_with_parameters(patterns, prefix="", namespace=None) -> dict[str, str]:
 
 def uncovered_urls(patterns=None) -> set[str]:
     found = urls_with_parameters(get_resolver().url_patterns if patterns is None else patterns)
-    owned = {f"matchmaking:{name}" for name, _method, _data in test_access.OWNED}
+    owned = {f"matchmaking:{name}" for name in test_access.OWNED_NAMES}
     return set(found) - owned - set(PUBLIC)
 
 
@@ -204,7 +206,7 @@ def test_a_new_owned_url_without_an_access_test_fails_the_checks(monkeypatch):
     patterns = [*matchmaking_urls.urlpatterns, *added]
     monkeypatch.setattr(matchmaking_urls, "urlpatterns", patterns)
     # test_access's own guard catches the pk URL ...
-    assert test_access.pk_patterns() - {n for n, _m, _d in test_access.OWNED} == {"interest_share"}
+    assert test_access.pk_patterns() - test_access.OWNED_NAMES == {"interest_share"}
     # ... and this one catches both, whatever the parameter is called.
     site = [path("", include((patterns, "matchmaking")))]
     assert uncovered_urls(site) == {"matchmaking:interest_share", "matchmaking:note_detail"}
