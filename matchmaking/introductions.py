@@ -360,10 +360,10 @@ def detach_organisation(organisation: Organisation) -> None:
 # --- Reverse suggestions -------------------------------------------------------------------
 
 
-def interested_organisations(cluster: Cluster) -> tuple[list[Suggestion], list[dict]]:
+def interested_organisations(cluster: Cluster) -> tuple[list[Suggestion], list[dict], int]:
     """The organisations whose active interests rank ``cluster`` (stored suggestions): the
-    visible ones, best suggestion each, and the others counted by shared sector.
-    Two queries."""
+    visible ones, best suggestion each; the others counted by the sectors they share with the
+    cluster, and in all (an interest in a related sector shares none). Three queries."""
     ranking = (
         Suggestion.objects.filter(cluster=cluster, is_current=True, interest__is_active=True)
         .exclude(status=Suggestion.Status.NOT_RELEVANT)
@@ -384,12 +384,14 @@ def interested_organisations(cluster: Cluster) -> tuple[list[Suggestion], list[d
         .annotate(organisations=Count("interests__organisation", distinct=True))
         .order_by("-organisations", "slug")
     )
-    return visible, [{"sector": sector, "count": sector.organisations} for sector in counts]
+    hidden_total = hidden.values("interest__organisation").distinct().count()
+    counted = [{"sector": sector, "count": sector.organisations} for sector in counts]
+    return visible, counted, hidden_total
 
 
 def visible_suggestion(cluster: Cluster, organisation_id: int) -> Suggestion | None:
     """The best suggestion through which a visible organisation's interest ranks ``cluster``."""
-    visible, _counts = interested_organisations(cluster)
+    visible, _counts, _total = interested_organisations(cluster)
     return next((s for s in visible if s.interest.organisation_id == organisation_id), None)
 
 

@@ -200,7 +200,7 @@ def introduction_link(request, token):
 @login_required
 def cluster_organisations(request, slug):
     cluster = _get_managed_cluster(request, slug)
-    visible, counts = intro.interested_organisations(cluster)
+    visible, counts, hidden_total = intro.interested_organisations(cluster)
     latest = {
         item.organisation_id: item
         for item in Introduction.objects.filter(
@@ -217,7 +217,7 @@ def cluster_organisations(request, slug):
         }
         for suggestion in visible
     ]
-    context = {"cluster": cluster, "rows": rows, "counts": counts}
+    context = {"cluster": cluster, "rows": rows, "counts": counts, "hidden_total": hidden_total}
     return render(request, "matchmaking/introductions/organisations.html", context)
 
 

@@ -68,6 +68,13 @@ MANAGED_OWNED = [
 ]
 
 
+# Every owned URL name this module tests (tests/reliability/test_security.py reads it); a
+# manager's cluster page takes a slug, no pk: test_a_cluster_not_managed_has_no_organisations_page.
+OWNED_NAMES = {name for name, _m, _d in OWNED + INTRODUCTION_OWNED + MANAGED_OWNED} | {
+    "cluster_organisations"
+}
+
+
 def test_every_url_with_a_pk_is_covered():
     """Adding a URL with a pk to matchmaking.urls fails here until it is added to OWNED
     (or to the introductions' lists)."""

@@ -398,21 +398,24 @@ def test_a_manager_sees_visible_organisations_with_reasons_and_the_others_as_cou
     for number in range(3):
         hidden = make_organisation(name=f"Hidden {number}")
         make_suggestion(make_interest(hidden), cluster)
+    related = make_organisation(name="Hidden, related sector")
+    make_suggestion(make_interest(related, sectors=("defence",)), cluster)
     paused = make_organisation(name="Paused Org", visible_to_clusters=True)
     make_suggestion(make_interest(paused, is_active=False), cluster)
     client.force_login(manager.user)
     url = reverse("matchmaking:cluster_organisations", args=[cluster.slug])
 
-    # session, user, cluster (3); visible suggestions, hidden counts by sector (2);
-    # their introductions (1); sector and state names for the reasons (2); the nav's count
-    # and its "manages a cluster" (2).
-    with django_assert_num_queries(10):
+    # session, user, cluster (3); visible suggestions, hidden counts by sector and in all
+    # (3); their introductions (1); sector and state names for the reasons (2); the nav's
+    # count and its "manages a cluster" (2).
+    with django_assert_num_queries(11):
         response = client.get(url)
 
     text = response.text
     assert "Visible Aero SAS" in text
     assert "Same sector: Aerospace" in text
     assert "3 organisations interested in Aerospace" in text
+    assert "In all, 4 organisations that chose not to be named rank your cluster." in text
     assert "Hidden 0" not in text
     assert "Paused Org" not in text
 

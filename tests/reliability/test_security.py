@@ -180,6 +180,8 @@ PUBLIC = {
     "clusters:verify_claim": "a signed token naming the claim and its address",
     "media": "uploaded cluster logos: public images",
     "matchmaking:unsubscribe": "a signed token naming the organisation",
+    "matchmaking:introduction_link": "a signed token; then login, and 404 unless a party",
+    "matchmaking:request_introduction": "a published cluster, by slug",
     "password_reset_confirm": "Django's signed reset token",
     "set_language": "no parameter in the path",
 }
@@ -203,7 +205,7 @@ def urls_with_parameters(patterns, prefix="", namespace=None) -> dict[str, str]:
 
 def uncovered_urls(patterns=None) -> set[str]:
     found = urls_with_parameters(get_resolver().url_patterns if patterns is None else patterns)
-    owned = {f"matchmaking:{name}" for name, _method, _data in test_access.OWNED}
+    owned = {f"matchmaking:{name}" for name in test_access.OWNED_NAMES}
     owned |= {f"clusters:{name}" for name, _method, _data in test_managers.MANAGER_ONLY}
     owned.add("clusters:claim_sent")  # the person's own claim (test_managers checks the 404)
     return set(found) - owned - set(PUBLIC)
@@ -222,7 +224,7 @@ def test_a_new_owned_url_without_an_access_test_fails_the_checks(monkeypatch):
     patterns = [*matchmaking_urls.urlpatterns, *added]
     monkeypatch.setattr(matchmaking_urls, "urlpatterns", patterns)
     # test_access's own guard catches the pk URL ...
-    assert test_access.pk_patterns() - {n for n, _m, _d in test_access.OWNED} == {"interest_share"}
+    assert test_access.pk_patterns() - test_access.OWNED_NAMES == {"interest_share"}
     # ... and this one catches both, whatever the parameter is called.
     site = [path("", include((patterns, "matchmaking")))]
     assert uncovered_urls(site) == {"matchmaking:interest_share", "matchmaking:note_detail"}
