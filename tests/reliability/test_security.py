@@ -14,6 +14,7 @@ from django.utils import timezone
 from matchmaking import urls as matchmaking_urls
 from matchmaking.models import Interest, Organisation, Suggestion
 from tests.matchmaking import test_access
+from tests.matchmaking.events import test_access as events_access
 from tests.matchmaking.factories import (
     PASSWORD,
     make_cluster,
@@ -188,6 +189,7 @@ def urls_with_parameters(patterns, prefix="", namespace=None) -> dict[str, str]:
 def uncovered_urls(patterns=None) -> set[str]:
     found = urls_with_parameters(get_resolver().url_patterns if patterns is None else patterns)
     owned = {f"matchmaking:{name}" for name, _method, _data in test_access.OWNED}
+    owned |= events_access.COVERED  # tests/matchmaking/events/test_access.py
     return set(found) - owned - set(PUBLIC)
 
 
