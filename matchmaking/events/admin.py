@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from matchmaking.events import services
 from matchmaking.events.models import (
     Event,
     EventDay,
@@ -39,6 +40,15 @@ class EventAdmin(admin.ModelAdmin):
 class MeetingBlockAdmin(admin.ModelAdmin):
     list_display = ["__str__", "slot_minutes", "breaks"]
     list_filter = ["day__event"]
+
+    def save_model(self, request, obj, form, change):
+        """A new block gets its slots. A block's slots are cut once: to change its times,
+        delete it (refused while it has meetings) and add a new one."""
+        super().save_model(request, obj, form, change)
+        services.make_slots(obj.day.event)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["day", "start", "end", "slot_minutes", "breaks"] if obj else []
 
 
 @admin.register(Participant)

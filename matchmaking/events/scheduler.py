@@ -187,26 +187,18 @@ def _finish(prepared: _Prepared, chosen: dict[int, int], **info) -> Schedule:
         Assignment(request_id, slot, free[slot].pop(0))
         for request_id, slot in sorted(chosen.items())
     ]
+    by_id = {request.id: request for request in problem.requests}
+    meetings: dict[int, int] = defaultdict(int)  # person -> meetings scheduled for them
+    for request_id in chosen:
+        meetings[by_id[request_id].a] += 1
+        meetings[by_id[request_id].b] += 1
     unscheduled = dict(prepared.unscheduled)
     for request_id in prepared.candidates:
         if request_id not in chosen:
-            unscheduled[request_id] = _reason_left_out(prepared, request_id, chosen)
+            request = by_id[request_id]
+            full = any(meetings[p] >= prepared.left[p] for p in (request.a, request.b))
+            unscheduled[request_id] = Reason.LIMIT_REACHED if full else Reason.NO_ROOM
     return Schedule(assignments, unscheduled, **info)
-
-
-def _reason_left_out(prepared: _Prepared, request_id: int, chosen: dict[int, int]) -> str:
-    by_id = {request.id: request for request in prepared.problem.requests}
-    request = by_id[request_id]
-    counts: dict[int, int] = defaultdict(int)
-    for other in chosen:
-        counts[by_id[other].a] += 1
-        counts[by_id[other].b] += 1
-    if (
-        counts[request.a] >= prepared.left[request.a]
-        or counts[request.b] >= prepared.left[request.b]
-    ):
-        return Reason.LIMIT_REACHED
-    return Reason.NO_ROOM
 
 
 def greedy(problem: Problem) -> Schedule:

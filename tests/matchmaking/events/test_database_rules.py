@@ -107,3 +107,27 @@ def test_an_event_with_meetings_can_be_deleted_but_a_slot_with_a_meeting_cannot(
         meeting.slot.delete()
     event.delete()
     assert not Meeting.objects.exists() and not MeetingSeat.objects.exists()
+
+
+def test_a_block_added_in_the_admin_gets_its_slots(admin_client):
+    from django.urls import reverse
+
+    event = make_event()  # 09:00-11:00 on 2027-10-20
+    day = event.days.create(date="2027-10-21")
+    response = admin_client.post(
+        reverse("admin:events_meetingblock_add"),
+        {
+            "day": day.pk,
+            "name": "",
+            "start": "16:00",
+            "end": "17:00",
+            "slot_minutes": 20,
+            "breaks": "16:20-16:40",
+        },
+    )
+    assert response.status_code == 302
+    starts = [
+        s.starts_at.astimezone(event.zone).strftime("%H:%M")
+        for s in event.slots.filter(block__day=day)
+    ]
+    assert starts == ["16:00", "16:40"]

@@ -361,3 +361,30 @@ def test_a_booked_meeting_emails_both_sides_their_agenda_and_staff_send_final_ag
     mailoutbox.clear()
     assert tasks.send_agendas(event.pk, True) == 2
     assert all("Your final agenda" in m.subject for m in mailoutbox)
+
+
+def test_the_agenda_and_the_event_page_speak_spanish(client):
+    organisation, me = _agenda_with(1)
+    client.force_login(organisation.user)
+    page = client.get(reverse("events:agenda", args=[me.pk]), HTTP_ACCEPT_LANGUAGE="es")
+    assert f"Agenda de {organisation.name}" in page.content.decode()
+    assert "Horas en America/Monterrey" in page.content.decode()
+    page = client.get(reverse("events:event", args=[me.event_id]), HTTP_ACCEPT_LANGUAGE="es")
+    assert "Participantes" in page.content.decode()
+
+
+def test_staff_check_participants_in_and_mark_no_shows(admin_client, client):
+    event = make_event()
+    participant = register_cluster(event)
+    url = reverse("events:attendance", args=[participant.pk])
+    admin_client.post(url, {"action": "check_in"})
+    participant.refresh_from_db()
+    assert participant.checked_in_at is not None and not participant.no_show
+    admin_client.post(url, {"action": "no_show"})
+    participant.refresh_from_db()
+    assert participant.checked_in_at is None and participant.no_show
+    assert admin_client.get(url).status_code == 405  # POST only
+    client.force_login(make_organisation().user)
+    client.post(url, {"action": "check_in"})
+    participant.refresh_from_db()
+    assert participant.checked_in_at is None  # not staff: refused (sent to log in)
