@@ -27,7 +27,9 @@ MESSAGE = "We build composite wing parts and look for a Mexican partner."
 
 @pytest.fixture
 def cluster():
-    return make_cluster(name="Clúster Aeroespacial de Prueba", slug="aero-prueba")
+    return make_cluster(
+        name="Clúster Aeroespacial de Prueba", slug="aero-prueba", sectors=["aerospace"]
+    )
 
 
 @pytest.fixture
