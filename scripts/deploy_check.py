@@ -62,9 +62,10 @@ def deploy_steps(readme: str) -> list[str]:
 
 
 def exported_names(readme: str) -> set[str]:
-    """Every variable the README's ``export`` lines set."""
+    """Every variable the ``export`` lines of the README's section holding the block set."""
+    section = readme.split(BEGIN, 1)[0].rsplit("\n## ", 1)[-1]
     names = set()
-    for line in readme.splitlines():
+    for line in section.splitlines():
         if line.startswith("export "):
             names |= set(re.findall(r"\b([A-Z][A-Z0-9_]*)=", line))
     return names
@@ -170,13 +171,11 @@ class Deployment:
         self.redis.terminate()  # a clean shutdown: the append-only file is flushed
         self.redis.wait(timeout=20)
 
-    def environment(self) -> dict[str, str]:
+    def readme_environment(self) -> dict[str, str]:
+        """Every variable the README exports, and only those, pointed at these servers."""
         redis = f"redis://127.0.0.1:{self.redis_port}"
         site = f"https://127.0.0.1:{self.port}"
-        keep = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER"}
-        env = {k: v for k, v in os.environ.items() if k in keep}
-        env |= {
-            "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        return {
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "127.0.0.1",
@@ -191,19 +190,27 @@ class Deployment:
             "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
             "EMAIL_HOST": "127.0.0.1",
             "VAR_DIR": str(self.workdir / "var"),
-            "STATIC_ROOT": str(self.workdir / "static"),
             "PORT": str(self.port),
             "WEB_CONCURRENCY": "2",
-            "MATCH_SWEEP_SECONDS": "5",  # the sweep every 5 s instead of 5 min
-            # Smaller limits than the defaults: each log-in attempt hashes a password (about
-            # half a second here); the tests prove the default counts.
+        }
+
+    def environment(self) -> dict[str, str]:
+        keep = {"HOME", "LANG", "LC_ALL", "TMPDIR", "USER"}
+        (self.workdir / "var").mkdir(exist_ok=True)
+        return {
+            **{k: v for k, v in os.environ.items() if k in keep},
+            "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+            **self.readme_environment(),
+            # Beyond the README: nothing written into the repository, the sweep every 5 s
+            # instead of 5 min, smaller limits (each log-in attempt hashes a password, about
+            # half a second here; the tests prove the default counts).
+            "STATIC_ROOT": str(self.workdir / "static"),
+            "MATCH_SWEEP_SECONDS": "5",
             "LOGIN_FAILURES_PER_DAY": "5",
             "LOGIN_FAILURES_PER_HOUR": "8",
             "SIGNUPS_PER_HOUR": "5",
             "PYTHONUNBUFFERED": "1",
         }
-        (self.workdir / "var").mkdir(exist_ok=True)
-        return env
 
     def run_steps(self, steps: list[str]) -> dict[str, float]:
         self.env = self.environment()
@@ -487,8 +494,9 @@ def main() -> int:
     os.chmod(workdir, 0o755)
     deployment = Deployment(workdir)
     try:
-        missing = exported_names(readme) - set(deployment.environment())
-        check(not missing, f"the README exports {sorted(missing)}, which this check does not set")
+        exported, ours = exported_names(readme), set(deployment.readme_environment())
+        check(exported == ours, f"the README exports {sorted(exported - ours)} that this check "
+              f"does not set, and not {sorted(ours - exported)} that it sets")  # fmt: skip
         deployment.start_servers()
         timings = deployment.run_steps(steps)
         deployment.wait_until_serving()
