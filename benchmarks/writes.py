@@ -31,8 +31,8 @@ def _rows(ids: list[int], count: int) -> list[tuple[int, engine.Match]]:
     index = suggest.load_index()
     rows: list[tuple[int, engine.Match]] = []
     with transaction.atomic():
-        for start in range(0, len(ids), 500):
-            for interest in suggest.lock_and_read(ids[start : start + 500], None):
+        for chunk in suggest.batches(ids, 500):
+            for interest in suggest.lock_and_read(chunk, None):
                 for match in index.rank(interest.features, limit=settings.MATCH_TOP_N):
                     rows.append((interest.pk, match))
                 if len(rows) >= count:

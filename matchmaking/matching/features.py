@@ -5,7 +5,7 @@ Interests are locked and read in a batch (``lock_and_read``); clusters from valu
 (``features_of``), their features cached per process by everything they are computed from
 (a cluster's folded text and fitting kinds are computed once; a changed cluster is a
 different key). Related sectors (sharing an EU industrial ecosystem) are computed one way:
-``neighbours()`` then ``related()``.
+``sector_neighbours()`` then ``related()``.
 
 ``published()`` keeps every published cluster's features in a ``ClusterIndex``, as of the
 cluster data's version token (``clusters.data_version``, PostgreSQL): while the token has not
@@ -36,7 +36,7 @@ INCREMENTAL_FOR = timedelta(hours=12)
 # --- Sectors and strongholds --------------------------------------------------------------
 
 
-def neighbours() -> dict[str, frozenset[str]]:
+def sector_neighbours() -> dict[str, frozenset[str]]:
     """Each sector slug -> every sector sharing an ecosystem with it (itself included when it
     has an ecosystem)."""
     pairs = Sector.objects.filter(ecosystems__sectors__isnull=False).values_list(
@@ -57,8 +57,8 @@ def related(sectors: frozenset[str], neighbours: dict[str, frozenset[str]]) -> f
 
 
 def related_sector_slugs(sectors: frozenset[str]) -> frozenset[str]:
-    """``related(sectors, neighbours())``."""
-    return related(sectors, neighbours())
+    """``related(sectors, sector_neighbours())``."""
+    return related(sectors, sector_neighbours())
 
 
 def load_context() -> engine.Context:
@@ -134,7 +134,7 @@ def lock_and_read(
         ):
             states[pk].add(code)
     if neighbours is None and active:
-        neighbours = neighbours()
+        neighbours = sector_neighbours()
     found = []
     for row in rows:
         pk, organisation_id, is_active, floor, kinds, description, floor_cluster = row[:7]
@@ -251,7 +251,7 @@ def _read_all(database: str, token: int | None) -> PublishedClusters:
     if token is not None:
         data_version.forget_changes_before(timezone.now() - CHANGES_KEPT)
     index = ClusterIndex(features_of(Cluster.objects.published()), load_context())
-    return PublishedClusters(database, token, index, neighbours(), timezone.now())
+    return PublishedClusters(database, token, index, sector_neighbours(), timezone.now())
 
 
 def _read_changes(previous: PublishedClusters, token: int) -> PublishedClusters | None:

@@ -329,3 +329,18 @@ def test_service_refuses_to_save_another_organisations_interest():
             sectors=Sector.objects.all(),
             kinds=["skills"],
         )
+
+
+def test_interests_read_without_a_cluster_index_get_their_related_sectors():
+    """Where no process keeps a cluster index (SQLite, a one-off caller), locking and reading
+    interests reads which sectors are related itself."""
+    from django.db import transaction
+
+    from clusters.models import Ecosystem
+
+    aerospace, electronics = make_sector("aerospace"), make_sector("electronics")
+    Ecosystem.objects.create(slug="eco", name="Eco").sectors.set([aerospace, electronics])
+    interest = make_interest(sectors=["aerospace"])
+    with transaction.atomic():
+        [read] = suggest.lock_and_read([interest.pk], None)
+    assert read.features.related_sectors == {"electronics"}
