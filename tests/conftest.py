@@ -5,7 +5,9 @@ once); each test that asks for ``briefing`` gets the same rows written back in a
 bulk inserts inside its own transaction, which is rolled back after it like any other.
 """
 
+import os
 import statistics
+import time
 
 import pytest
 from django.apps import apps
@@ -117,7 +119,9 @@ def _clear_shared_cache(request):
 # Not counted: real browsers, real services under faults, and fuzzing are slow by design.
 UNTIMED_DIRECTORIES = ("tests/browser/", "tests/reliability/")
 UNTIMED_MARKERS = ("browser", "fuzz", "slow")
-_durations: dict[str, float] = {}
+_durations: dict[str, float] = {}  # wall-clock seconds, setup + call + teardown
+_cpu: dict[str, float] = {}  # CPU seconds of this process over the same
+_skipped: set[str] = set()
 
 
 def _timed(item) -> bool:
@@ -131,20 +135,36 @@ def pytest_collection_modifyitems(config, items):
     config._timed_tests = {item.nodeid for item in items if _timed(item)}
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    started = time.process_time()
+    try:
+        return (yield)
+    finally:
+        _cpu[item.nodeid] = time.process_time() - started
+
+
 def pytest_runtest_logreport(report):
     """A test's time is its setup, call and teardown (fixtures such as ``briefing`` count)."""
-    if report.skipped and report.when == "setup":
-        return
+    if report.skipped:
+        _skipped.add(report.nodeid)
     _durations[report.nodeid] = _durations.get(report.nodeid, 0.0) + report.duration
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    timed = getattr(config, "_timed_tests", set())
-    durations = [seconds for nodeid, seconds in _durations.items() if nodeid in timed]
-    if durations:
-        median_ms = statistics.median(durations) * 1000
-        terminalreporter.write_line(
-            f"median test time: {median_ms:.1f} ms over {len(durations)} tests "
-            f"(setup + call + teardown; browser, reliability and fuzz tests not counted; "
-            f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]})"
-        )
+    """The median test time, printed at the end of every run. The CPU time of the pytest
+    process beside it says how much of the wall-clock time a busy machine added (it leaves
+    out PostgreSQL's own work)."""
+    timed = getattr(config, "_timed_tests", set()) - _skipped
+    nodeids = [nodeid for nodeid in _durations if nodeid in timed]
+    if not nodeids:
+        return
+    wall = statistics.median(_durations[nodeid] for nodeid in nodeids) * 1000
+    cpu = statistics.median(_cpu.get(nodeid, 0.0) for nodeid in nodeids) * 1000
+    load = os.getloadavg()[0]
+    database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    terminalreporter.write_line(
+        f"median test time: {wall:.1f} ms (CPU of the test process: {cpu:.1f} ms) over "
+        f"{len(nodeids)} tests on {database}; setup + call + teardown, browser, reliability "
+        f"and fuzz tests not counted; load average {load:.1f} on {os.cpu_count()} CPUs"
+    )
