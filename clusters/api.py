@@ -16,7 +16,7 @@ from clusters.filters import run_directory_query
 from clusters.jsonapi import json_error as _error
 from clusters.jsonapi import json_response as _json
 from clusters.jsonapi import read_only as api_view
-from clusters.models import Cluster, Sector
+from clusters.models import BRIEFING_DATE, Cluster, Sector
 from clusters.pagecache import cached
 from clusters.views.places import states_with_counts
 
@@ -46,6 +46,8 @@ def serialize_cluster(cluster: Cluster, request) -> dict:
             {
                 "level": label.level,
                 "valid": label.is_valid,
+                # Validity as the briefing states it (Dec 2016), not as of today.
+                "valid_as_of": BRIEFING_DATE,
                 "validity_note": label.validity_note,
                 "listed_name": label.listed_name,
                 "source": label.source,
@@ -54,9 +56,12 @@ def serialize_cluster(cluster: Cluster, request) -> dict:
         ],
         "formally_organised": cluster.is_formally_organised,
         "website": cluster.website,
+        "website_kind": cluster.website_kind or None,
         "description": cluster.description,
         "members": cluster.members,
+        "members_qualifier": cluster.members_qualifier or None,
         "companies": cluster.companies,
+        "companies_qualifier": cluster.companies_qualifier or None,
         "founded_year": cluster.founded_year,
         "exports_usd_millions": str(exports) if exports is not None else None,
         "figures_note": cluster.figures_note,
@@ -162,6 +167,8 @@ def state_list(request):
                 "code": state.code,
                 "name": state.name,
                 "cluster_count": state.published_cluster_count,
+                "table3_cluster_count": state.table3_cluster_count,
+                "other_cluster_count": state.other_cluster_count,
                 "url": request.build_absolute_uri(state.get_absolute_url()),
             }
             for state in states_with_counts()

@@ -2,6 +2,7 @@
 
 from clusters.views.charts import map_view
 from clusters.views.directory import cluster_detail, cluster_list
+from clusters.views.pages import data_notes, favicon, home
 from clusters.views.places import (
     programme_list,
     sector_detail,
@@ -13,6 +14,9 @@ from clusters.views.places import (
 __all__ = [
     "cluster_detail",
     "cluster_list",
+    "data_notes",
+    "favicon",
+    "home",
     "map_view",
     "programme_list",
     "sector_detail",

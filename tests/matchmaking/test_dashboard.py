@@ -80,7 +80,7 @@ def test_suggestions_ranked_with_reasons_and_links(client, organisation):
     assert "88/100" in text
     assert "Same sector: Aerospace" in text
     assert "In your target state Querétaro" in text
-    assert "Holds a valid ESCA Gold label" in text
+    assert "Holds an ESCA Gold label, valid at the briefing&#x27;s date (Dec 2016)" in text
     assert "Aero partners" in text
 
 
