@@ -72,6 +72,13 @@ class InterestQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
+    def computing(self):
+        """Active interests whose suggestions are being computed (``Interest.is_computing``
+        in SQL)."""
+        return self.active().filter(
+            Q(matched_at__isnull=True) | Q(changed_at__gt=models.F("matched_at"))
+        )
+
     def needing_match(self, engine_version: int):
         """Active interests never matched, matched by an older engine or before their match
         keys were recorded, or changed since."""

@@ -26,6 +26,7 @@ urlpatterns = [
     # Match preview and JSON.
     path("match-preview/", views.match_preview, name="match_preview"),
     path("api/me/suggestions/", views.my_suggestions, name="api_my_suggestions"),
+    path("api/me/computing/", views.my_computing, name="api_my_computing"),
     path("api/match-preview/", views.match_preview_api, name="api_match_preview"),
     # Staff.
     path("staff/interested.csv", views.interested_csv, name="interested_csv"),

@@ -1,7 +1,7 @@
 """The people-facing matchmaking pages and JSON; one module per area."""
 
 from matchmaking.views.accounts import privacy, resend_verification, signup, verify_email
-from matchmaking.views.api import match_preview, match_preview_api, my_suggestions
+from matchmaking.views.api import match_preview, match_preview_api, my_computing, my_suggestions
 from matchmaking.views.dashboard import dashboard
 from matchmaking.views.interests import (
     interest_delete,
@@ -34,6 +34,7 @@ __all__ = [
     "match_preview",
     "match_preview_api",
     "my_data",
+    "my_computing",
     "my_suggestions",
     "notifications",
     "privacy",

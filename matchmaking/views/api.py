@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -21,6 +20,7 @@ from clusters.jsonapi import read_only as json_get
 from clusters.models import Cluster
 from matchmaking import engine, matching
 from matchmaking.forms import MatchPreviewForm
+from matchmaking.models import Interest
 from matchmaking.views.common import ReasonRenderer, get_organisation
 from matchmaking.views.dashboard import interests_for_dashboard
 
@@ -70,6 +70,17 @@ def my_suggestions(request):
             }
         )
     return _json({"interests": interests})
+
+
+@json_get
+@never_cache
+def my_computing(request):
+    """The ids of the user's interests still being matched: what poll.js asks, twice a
+    second while a page waits for suggestions, so one small query."""
+    if not request.user.is_authenticated:
+        return _error(_("Log in to see your suggestions."), 403)
+    ids = Interest.objects.computing().filter(organisation__user=request.user)
+    return _json({"computing": list(ids.values_list("pk", flat=True))})
 
 
 # --- Preview -------------------------------------------------------------------------------
@@ -160,6 +171,6 @@ def match_preview(request):
     context = {
         "form": form,
         "results": results,
-        "api_url": reverse("matchmaking:api_match_preview"),
+        "kept_choices": form.kept_choices() if results is not None else "",
     }
     return render(request, "matchmaking/match_preview.html", context, status=status)

@@ -123,7 +123,19 @@ def test_computing_state_while_an_interest_is_being_scored(client, organisation)
     assert response.context["computing"]
     assert "Computing suggestions" in response.text
     assert "matchmaking/poll.js" in response.text
-    assert reverse("matchmaking:api_my_suggestions") in response.text
+    assert reverse("matchmaking:api_my_computing") in response.text
+
+
+def test_the_poll_asks_which_interests_are_computing_in_one_query(
+    client, organisation, django_assert_num_queries
+):
+    computing = make_interest(organisation, matched=False)
+    make_interest(organisation)
+    make_interest(organisation, matched=False, is_active=False)
+    with django_assert_num_queries(3):
+        # 1. the session; 2. the user; 3. the interests still computing
+        response = client.get(reverse("matchmaking:api_my_computing"))
+    assert response.json() == {"computing": [computing.pk]}
 
 
 def test_no_computing_state_once_scored_or_paused(client, organisation):

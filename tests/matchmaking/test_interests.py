@@ -329,3 +329,15 @@ def test_service_refuses_to_save_another_organisations_interest():
             sectors=Sector.objects.all(),
             kinds=["skills"],
         )
+
+
+def test_a_new_interest_starts_from_a_match_previews_choices(client, organisation, briefing):
+    url = reverse("matchmaking:interest_new")
+    query = "sectors=aerospace&states=MX-BCN&kinds=technology&description=Turbine+parts"
+    form = client.get(f"{url}?{query}").context["form"]
+    assert [sector.slug for sector in form["sectors"].initial] == ["aerospace"]
+    assert [state.code for state in form["states"].initial] == ["MX-BCN"]
+    assert form["kinds"].initial == ["technology"]
+    assert form["description"].initial == "Turbine parts"
+    # Choices that are not valid start an empty form, never an error.
+    assert client.get(f"{url}?sectors=no-such-sector").context["form"].initial == {}
