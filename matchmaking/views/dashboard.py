@@ -54,12 +54,19 @@ def make_card(interest: Interest, renderer: ReasonRenderer) -> Card:
 @organisation_required
 def dashboard(request, organisation):
     # Queries: session, user, organisation (3); interests, sectors, states, suggestions (4);
-    # sector names and state names for the reasons, once (2, only if a suggestion exists).
+    # sector names and state names for the reasons, once (2, only if a suggestion exists);
+    # clusters marked interested that staff have since unpublished (1).
     renderer = ReasonRenderer()
     cards = [make_card(interest, renderer) for interest in interests_for_dashboard(organisation)]
     context = {
         "organisation": organisation,
         "cards": cards,
         "computing": any(card.interest.is_computing for card in cards),
+        "unpublished": list(
+            Suggestion.objects.interested_but_unpublished()
+            .filter(interest__organisation=organisation)
+            .select_related("cluster", "interest")
+            .order_by("cluster__name", "interest__title")
+        ),
     }
     return render(request, "matchmaking/dashboard.html", context)

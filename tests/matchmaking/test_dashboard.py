@@ -99,10 +99,11 @@ def test_a_constant_number_of_queries(client, organisation, django_assert_num_qu
     1. the session, 2. the user, 3. the organisation,
     4. the interests, 5. their sectors, 6. their states,
     7. their visible suggestions with cluster and the cluster's state,
-    8. sector names and 9. state names for the reasons (once per request)."""
+    8. sector names and 9. state names for the reasons (once per request),
+    10. the clusters marked interested that staff have since unpublished."""
     first = make_interest(organisation, states=[make_state()])
     make_suggestion(first)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         assert client.get(URL).status_code == 200
 
     for _ in range(3):
@@ -111,7 +112,7 @@ def test_a_constant_number_of_queries(client, organisation, django_assert_num_qu
         )
         for _ in range(4):
             make_suggestion(interest, make_cluster(state=make_state()))
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(URL)
     assert len(response.context["cards"]) == 4
     assert sum(len(card.suggestions) for card in response.context["cards"]) == 13
@@ -175,3 +176,39 @@ def test_marked_interested_shows_an_undo(client, organisation):
     assert "You are interested" in text
     assert 'value="new"' in text
     assert reverse("matchmaking:mark_suggestion", args=[suggestion.pk]) in text
+
+
+def test_an_interested_cluster_that_staff_unpublish_leaves_a_notice(client, organisation):
+    interest = make_interest(organisation, title="Aero partners")
+    gone = make_suggestion(
+        interest, make_cluster(name="Gone cluster"), status=Suggestion.Status.INTERESTED
+    )
+    make_suggestion(interest, make_cluster(name="Still here"))
+    assert "No longer in the directory" not in client.get(URL).text
+    gone.cluster.is_published = False
+    gone.cluster.save()
+    text = client.get(URL).text
+    assert "No longer in the directory" in text
+    assert "“Gone cluster”, which you marked interested for “Aero partners”" in text
+    assert "Still here" in text
+    # Another organisation's marks say nothing here.
+    other = make_suggestion(cluster=make_cluster(is_published=False))
+    other.status = Suggestion.Status.INTERESTED
+    other.save()
+    assert text.count("which you marked interested") == 1
+
+
+def test_an_interested_cluster_merged_by_staff_says_under_which_name(client, organisation):
+    from clusters.merge import merge_clusters
+
+    interest = make_interest(organisation)
+    merged = make_cluster(name="Old record")
+    survivor = make_cluster(name="Surviving record")
+    make_suggestion(interest, merged, status=Suggestion.Status.INTERESTED)
+    merge_clusters(survivor_id=survivor.pk, merged_id=merged.pk)
+    text = client.get(URL).text
+    assert "Surviving record" in text
+    assert (
+        "You marked it as “Old record”: the programme staff merged that record into this one"
+        in text
+    )
