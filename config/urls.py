@@ -1,8 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from matchmaking.auth_events import LoggedPasswordResetForm
+
+# The admin in the site's name, not "Django administration".
+admin.site.site_header = _("EU–Mexico cluster matchmaking: staff")
+admin.site.site_title = _("EU–Mexico cluster matchmaking staff")
+admin.site.index_title = _("Curate clusters, follow matching and introductions")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
