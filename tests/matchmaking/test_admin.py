@@ -273,6 +273,9 @@ def test_admin_is_branded_and_links_the_exports(client, staff):
     assert "EU–Mexico cluster matchmaking: staff" in page
     assert "<title>" in page and "Django site admin" not in page
     assert f'href="{reverse("matchmaking:interested_csv")}"' in page
+    # No second index beside every list: the lists get the width of a 1280 px screen.
+    clusters = client.get(reverse("admin:clusters_cluster_changelist")).content.decode()
+    assert 'id="nav-sidebar"' not in clusters
 
 
 def test_match_runs_are_named_by_what_they_matched(client, staff, django_assert_max_num_queries):
