@@ -122,9 +122,10 @@ class ClusterAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "website",
+                    "website_kind",
                     "description",
-                    "members",
-                    "companies",
+                    ("members", "members_qualifier"),
+                    ("companies", "companies_qualifier"),
                     "founded_year",
                     "exports_usd_millions",
                     "figures_note",

@@ -185,10 +185,15 @@ def merge_view(request, *, model_admin):
     if not clusters:
         messages.error(request, _("Select exactly two clusters to merge."))
         return _changelist()
+    differences = merge_differences(*clusters)
     if request.method == "POST":
         survivor_id = request.POST.get("survivor", "")
         by_id = {str(cluster.pk): cluster for cluster in clusters}
-        if survivor_id in by_id:
+        if differences and not request.POST.get("confirm_different"):
+            messages.error(
+                request, _("These records differ (see why below): confirm they are one cluster.")
+            )
+        elif survivor_id in by_id:
             merged = next(c for c in clusters if str(c.pk) != survivor_id)
             try:
                 merge_clusters(survivor_id=int(survivor_id), merged_id=merged.pk, user=request.user)
@@ -204,9 +209,30 @@ def merge_view(request, *, model_admin):
         cluster.related_counts = related_counts(cluster)
     context = _context(
         model_admin, request, _("Merge two records of the same cluster"), clusters=clusters,
-        ids=",".join(str(c.pk) for c in clusters),
+        ids=",".join(str(c.pk) for c in clusters), differences=differences,
     )  # fmt: skip
     return render(request, "admin/clusters/cluster/merge.html", context)
+
+
+def merge_differences(first, second) -> list[str]:
+    """Why two records may not be one cluster: different states, or no sector in common.
+    The merge page asks staff to confirm before merging them."""
+    reasons = []
+    if first.state_id and second.state_id and first.state_id != second.state_id:
+        reasons.append(
+            _("They are in different states: %(first)s and %(second)s.")
+            % {"first": first.state, "second": second.state}
+        )
+    first_sectors, second_sectors = set(first.sectors.all()), set(second.sectors.all())
+    if first_sectors and second_sectors and not first_sectors & second_sectors:
+        reasons.append(
+            _("They share no sector: %(first)s and %(second)s.")
+            % {
+                "first": ", ".join(sorted(str(s) for s in first_sectors)),
+                "second": ", ".join(sorted(str(s) for s in second_sectors)),
+            }
+        )
+    return reasons
 
 
 def merge_url(ids) -> str:

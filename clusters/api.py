@@ -24,7 +24,7 @@ from rest_framework.response import Response
 
 from clusters.filters import ClusterFilter, run_directory_query
 from clusters.jsonapi import BAD_PARAMETERS, NOT_FOUND, ReadOnlyAPIView, json_error
-from clusters.models import Cluster, Sector
+from clusters.models import BRIEFING_DATE, Cluster, Sector
 from clusters.pagecache import cached
 from clusters.views.places import states_with_counts
 
@@ -53,9 +53,16 @@ class SectorRefSerializer(serializers.Serializer):
 class LabelSerializer(serializers.Serializer):
     level = serializers.ChoiceField(choices=["gold", "silver", "bronze"])
     valid = serializers.BooleanField(source="is_valid")
+    valid_as_of = serializers.SerializerMethodField(
+        help_text="The month the validity is stated at (YYYY-MM): the briefing's, not today."
+    )
     validity_note = serializers.CharField()
     listed_name = serializers.CharField()
     source = serializers.CharField()
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_valid_as_of(self, label) -> str:
+        return BRIEFING_DATE
 
 
 class ClusterSerializer(serializers.Serializer):
@@ -71,9 +78,18 @@ class ClusterSerializer(serializers.Serializer):
     labels = LabelSerializer(many=True, help_text="ESCA quality labels (briefing, Table 4).")
     formally_organised = serializers.BooleanField(source="is_formally_organised")
     website = serializers.CharField()
+    website_kind = serializers.SerializerMethodField(
+        help_text="Set where the briefing's link is not the cluster's home page."
+    )
     description = serializers.CharField()
     members = serializers.IntegerField(allow_null=True)
+    members_qualifier = serializers.SerializerMethodField(
+        help_text="How the briefing words a rounded figure (more than, almost, about)."
+    )
     companies = serializers.IntegerField(allow_null=True)
+    companies_qualifier = serializers.SerializerMethodField(
+        help_text="How the briefing words a rounded figure (more than, almost, about)."
+    )
     founded_year = serializers.IntegerField(allow_null=True)
     exports_usd_millions = serializers.DecimalField(
         max_digits=12, decimal_places=2, allow_null=True, coerce_to_string=True
@@ -82,6 +98,18 @@ class ClusterSerializer(serializers.Serializer):
     source = serializers.CharField(help_text="Where in the briefing the profile comes from.")
     last_verified = serializers.DateField(allow_null=True)
     url = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_website_kind(self, cluster) -> str | None:
+        return cluster.website_kind or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_members_qualifier(self, cluster) -> str | None:
+        return cluster.members_qualifier or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_companies_qualifier(self, cluster) -> str | None:
+        return cluster.companies_qualifier or None
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_other_names(self, cluster) -> list[str]:
@@ -122,6 +150,12 @@ class StateSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="ISO 3166-2:MX code, e.g. MX-NLE.")
     name = serializers.CharField()
     cluster_count = serializers.IntegerField(source="published_cluster_count")
+    table3_cluster_count = serializers.IntegerField(
+        help_text="Published clusters the briefing's Table 3 lists in the state."
+    )
+    other_cluster_count = serializers.IntegerField(
+        help_text="Published clusters from other parts of the briefing."
+    )
     url = serializers.SerializerMethodField()
 
     @extend_schema_field(OpenApiTypes.URI)

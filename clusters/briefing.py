@@ -20,6 +20,7 @@ from clusters.models import (
     Cluster,
     ClusterName,
     Ecosystem,
+    EnergyProjection,
     Programme,
     QualityLabel,
     Sector,
@@ -50,6 +51,12 @@ CLUSTER_KEYS = {
     "source",
     "other_names",
     "labels",
+}
+# Optional: only the records the briefing words so carry them.
+CLUSTER_OPTIONAL_KEYS = {
+    "website_kind": Cluster.WebsiteKind.values,
+    "members_qualifier": Cluster.Qualifier.values,
+    "companies_qualifier": Cluster.Qualifier.values,
 }
 
 
@@ -156,6 +163,11 @@ def validate_briefing(data) -> None:
                 label.get("level") in QualityLabel.Level.values,
                 f"{where}: unknown label level {label.get('level')!r}",
             )
+        for key, allowed in CLUSTER_OPTIONAL_KEYS.items():
+            _require(
+                cluster.get(key, "") in ["", *allowed],
+                f"{where}: {key} must be one of {sorted(allowed)}, not {cluster.get(key)!r}",
+            )
         for number in ("members", "companies", "founded_year"):
             value = cluster[number]
             _require(
@@ -174,6 +186,16 @@ def validate_briefing(data) -> None:
         )
         unknown = set(stronghold.get("states", [])) - state_codes
         _require(not unknown, f"Table 2: unknown states {sorted(unknown)}")
+    for row in data.get("energy_projections", []):
+        where = f"Table 1 row {row.get('energy_source')!r}"
+        _require(
+            row.get("sector") in sector_slugs, f"{where}: unknown sector {row.get('sector')!r}"
+        )
+        for number in ("mw_2018", "mw_2024", "mw_2028", "share_percent"):
+            value = row.get(number)
+            _require(
+                isinstance(value, int) and value >= 0, f"{where}: {number} must be a whole number"
+            )
     _check_expected_counts(data)
 
 
@@ -205,6 +227,7 @@ def load_briefing(data: dict, *, force: bool = False) -> LoadReport:
     _load_strongholds(data["strongholds"])
     _load_facts(data.get("facts", []))
     _load_programmes(data.get("programmes", []))
+    _load_energy_projections(data.get("energy_projections", []))
     report.rules_changed_sectors = _ruled_differently(rules_before, _strongholds_and_ecosystems())
     return report
 
@@ -276,11 +299,14 @@ def _cluster_fields(row, states) -> dict:
         "state": states.get(row["state"]),
         "sector_label": row["sector_label"],
         "website": row["website"],
+        "website_kind": row.get("website_kind", ""),
         "description": row["description"],
         "members": row["members"],
         "companies": row["companies"],
         "founded_year": row["founded_year"],
         "exports_usd_millions": Decimal(exports) if exports is not None else None,
+        "members_qualifier": row.get("members_qualifier", ""),
+        "companies_qualifier": row.get("companies_qualifier", ""),
         "figures_note": row["figures_note"],
         "is_formally_organised": row["formally_organised"],
         "source": row["source"],
@@ -438,6 +464,24 @@ def _load_programmes(rows) -> None:
                 "relation": row["relation"],
                 "field": row["field"],
                 "website": row["website"],
+                "position": position,
+                "source": row["source"],
+            },
+        )
+
+
+def _load_energy_projections(rows) -> None:
+    """Table 1, row by row as printed (its total included), keyed by the energy source."""
+    for position, row in enumerate(rows, start=1):
+        EnergyProjection.objects.update_or_create(
+            energy_source=row["energy_source"],
+            defaults={
+                "sector": Sector.objects.get(slug=row["sector"]),
+                "mw_2018": row["mw_2018"],
+                "mw_2024": row["mw_2024"],
+                "mw_2028": row["mw_2028"],
+                "share_percent": row["share_percent"],
+                "is_total": row["is_total"],
                 "position": position,
                 "source": row["source"],
             },

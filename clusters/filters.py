@@ -26,7 +26,7 @@ class ClusterFilter(django_filters.FilterSet):
         method="filter_text",
         max_length=SEARCH_MAX_LENGTH,
         widget=forms.SearchInput,
-        help_text=_("Any name or acronym; case and accents are ignored."),
+        help_text=_("Any name or acronym, state or sector; case and accents are ignored."),
     )
     sector = django_filters.ModelChoiceFilter(
         label=_("Sector"),
@@ -55,7 +55,7 @@ class ClusterFilter(django_filters.FilterSet):
     label = django_filters.ChoiceFilter(
         label=_("ESCA label"),
         choices=[
-            ("valid", _("Holds a valid ESCA label")),
+            ("valid", _("ESCA label valid at the briefing's date (Dec 2016)")),
             ("any", _("Any ESCA label, lapsed included")),
         ],
         method="filter_label",
@@ -66,7 +66,7 @@ class ClusterFilter(django_filters.FilterSet):
     )
     formally_organised = django_filters.ChoiceFilter(
         label=_("Formally organised"),
-        choices=[("true", _("Yes")), ("false", _("No"))],
+        choices=[("true", _("Yes: listed in Table 3")), ("false", _("Not listed in Table 3"))],
         method="filter_formally_organised",
         empty_label=_("Either"),
         error_messages={

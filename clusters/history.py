@@ -6,9 +6,11 @@ The first recorded change of a profile also stores a *baseline* revision (the pr
 was before), so even the first change can be reverted.
 """
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from clusters import profile
@@ -93,9 +95,21 @@ def revert(revision: ClusterRevision, *, user=None) -> ClusterRevision:
     return new
 
 
+def field_label(name: str) -> str:
+    """A profile field as the admin's form labels it ("Formally organised", not
+    "is_formally_organised"); the names and labels of other names are not model fields."""
+    labels = {"other_names": _("Other names"), "labels": _("ESCA labels")}
+    if name in labels:
+        return labels[name]
+    try:
+        return capfirst(Cluster._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
 def change_rows(revision: ClusterRevision) -> list[tuple[str, str, str]]:
-    """(field, before, after) as the CSV cells write them, for the history page."""
+    """(field label, before, after) as the CSV cells write them, for the history page."""
     return [
-        (field, profile.to_cell(field, old), profile.to_cell(field, new))
+        (field_label(field), profile.to_cell(field, old), profile.to_cell(field, new))
         for field, (old, new) in revision.changes.items()
     ]

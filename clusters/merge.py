@@ -24,6 +24,13 @@ FILL_BLANKS = [
     "acronym", "state", "sector_label", "website", "description", "members", "companies",
     "founded_year", "exports_usd_millions", "figures_note", "last_verified",
 ]  # fmt: skip
+# What says how to read a field comes with it: "more than" with its number, "a brochure"
+# with its address.
+COMPANIONS = {
+    "website": "website_kind",
+    "members": "members_qualifier",
+    "companies": "companies_qualifier",
+}
 OWN_RELATIONS = (ClusterName, QualityLabel, ClusterRevision)  # handled (or dropped) below
 
 
@@ -101,6 +108,8 @@ def _fill_blanks(survivor: Cluster, merged: Cluster) -> None:
         attname = Cluster._meta.get_field(name).attname
         if getattr(survivor, attname) in (None, "") and getattr(merged, attname) not in (None, ""):
             setattr(survivor, attname, getattr(merged, attname))
+            if companion := COMPANIONS.get(name):
+                setattr(survivor, companion, getattr(merged, companion))
     survivor.is_formally_organised = survivor.is_formally_organised or merged.is_formally_organised
     combined = f"{survivor.source}; {merged.source}"
     if merged.source not in survivor.source and len(combined) <= 300:

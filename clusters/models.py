@@ -6,7 +6,7 @@ from. Business rules the database can hold are named constraints.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -152,8 +152,33 @@ class ClusterQuerySet(models.QuerySet):
         )
 
     def search(self, text: str):
-        """Case- and accent-insensitive search over every name and acronym."""
-        return self.filter(search_text__contains=fold(text))
+        """Case- and accent-insensitive search over every name and acronym, and the names of
+        the state and of the sectors in both languages ("queretaro" finds every cluster in
+        Querétaro, "aeroespacial" every aerospace cluster).
+
+        The 32 states' and the sectors' names are folded in Python (two small queries), so
+        that the same rule holds on SQLite and PostgreSQL.
+        """
+        folded = fold(text)
+        match = Q(search_text__contains=folded)
+        states = [
+            pk
+            for pk, *names in State.objects.values_list("pk", "name", "briefing_name")
+            if folded in fold(" | ".join(names))
+        ]
+        if states:
+            match |= Q(state__in=states)
+        sectors = [
+            pk
+            for pk, *names in Sector.objects.values_list("pk", "name_en", "name_es")
+            if folded in fold(" | ".join(names))
+        ]
+        if sectors:
+            in_sectors = Cluster.sectors.through.objects.filter(
+                cluster=OuterRef("pk"), sector__in=sectors
+            )
+            match |= Q(Exists(in_sectors))
+        return self.filter(match)
 
 
 class ClusterManager(NaturalKeyManager.from_queryset(ClusterQuerySet)):
@@ -161,6 +186,20 @@ class ClusterManager(NaturalKeyManager.from_queryset(ClusterQuerySet)):
 
 
 class Cluster(models.Model):
+    class Qualifier(models.TextChoices):
+        """The word the briefing puts before a rounded figure."""
+
+        MORE_THAN = "more_than", _("more than")
+        ALMOST = "almost", _("almost")
+        ABOUT = "about", _("about")
+
+    class WebsiteKind(models.TextChoices):
+        """What an address the briefing gives points at, where it is not the cluster's site."""
+
+        BROCHURE = "brochure", _("a brochure, not the cluster's home page")
+        PRESENTATION = "presentation", _("a presentation, not the cluster's home page")
+        UNRELATED = "unrelated", _("a page unrelated to the cluster")
+
     slug = models.SlugField(max_length=120, unique=True)
     name = models.CharField(max_length=200)
     acronym = models.CharField(max_length=40, blank=True)
@@ -177,6 +216,13 @@ class Cluster(models.Model):
         _("sector as the briefing writes it"), max_length=120, blank=True
     )
     website = models.URLField(max_length=300, blank=True)
+    website_kind = models.CharField(
+        _("what the website is"),
+        max_length=12,
+        choices=WebsiteKind.choices,
+        blank=True,
+        help_text=_("Left empty when the address is the cluster's own site."),
+    )
     description = models.TextField(blank=True)
     members = models.PositiveIntegerField(null=True, blank=True)
     companies = models.PositiveIntegerField(null=True, blank=True)
@@ -187,6 +233,20 @@ class Cluster(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
+    )
+    members_qualifier = models.CharField(
+        _("members: the briefing's word"),
+        max_length=10,
+        choices=Qualifier.choices,
+        blank=True,
+        help_text=_("Where the briefing rounds the number: “more than 120 members”."),
+    )
+    companies_qualifier = models.CharField(
+        _("companies: the briefing's word"),
+        max_length=10,
+        choices=Qualifier.choices,
+        blank=True,
+        help_text=_("Where the briefing rounds the number: “almost 40 companies”."),
     )
     figures_note = models.CharField(
         _("figures as the briefing words them"), max_length=300, blank=True
@@ -339,6 +399,10 @@ class ClusterName(models.Model):
         return self.name
 
 
+# The date the briefing's facts are valid at (D3.2, Dec 2016): a label "valid" is valid then.
+BRIEFING_DATE = "2016-12"
+
+
 class QualityLabel(models.Model):
     """An ESCA cluster-management quality label (briefing, Table 4)."""
 
@@ -390,6 +454,37 @@ class SectorStronghold(models.Model):
 
     def __str__(self):
         return f"{self.sector} – {self.state}"
+
+
+class EnergyProjection(models.Model):
+    """A row of Table 1: additional capacity projected by energy source, 2018-2028 (MW).
+
+    The total row is kept as printed (``is_total``); the data-notes page sets it beside the
+    sum of the rows above it.
+    """
+
+    sector = models.ForeignKey(Sector, on_delete=models.CASCADE, related_name="energy_projections")
+    energy_source = models.CharField(_("type of energy source"), max_length=40, unique=True)
+    mw_2018 = models.PositiveIntegerField()
+    mw_2024 = models.PositiveIntegerField()
+    mw_2028 = models.PositiveIntegerField()
+    share_percent = models.PositiveSmallIntegerField(_("share (%)"))
+    is_total = models.BooleanField(_("total row as printed"), default=False)
+    position = models.PositiveSmallIntegerField()
+    source = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_total"],
+                condition=Q(is_total=True),
+                name="clusters_energyprojection_one_total_row",
+            ),
+        ]
+
+    def __str__(self):
+        return self.energy_source
 
 
 class SectorFact(models.Model):

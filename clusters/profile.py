@@ -19,8 +19,9 @@ from clusters.models import Cluster, ClusterName, QualityLabel, Sector, State
 
 # The cluster's own fields in the profile, in file-column order (slug is the natural key).
 FIELDS = [
-    "slug", "name", "acronym", "state", "sectors", "sector_label", "website", "description",
-    "members", "companies", "founded_year", "exports_usd_millions", "figures_note",
+    "slug", "name", "acronym", "state", "sectors", "sector_label", "website", "website_kind",
+    "description", "members", "members_qualifier", "companies", "companies_qualifier",
+    "founded_year", "exports_usd_millions", "figures_note",
     "is_formally_organised", "source", "last_verified", "is_published",
     # Provided by the cluster's managers (clusters.provided), beside the briefing's values.
     "provided_description_es", "provided_description_en", "provided_offers", "provided_seeks",

@@ -1,15 +1,12 @@
 from django.urls import path, re_path
-from django.views.generic import RedirectView
 
 from clusters import api, views
 
 app_name = "clusters"
 urlpatterns = [
-    path("", views.cluster_list, name="cluster_list"),
-    path(
-        "clusters/",
-        RedirectView.as_view(pattern_name="clusters:cluster_list", query_string=True),
-    ),
+    # "/" was the directory: its old links with filters are redirected there (views.home).
+    path("", views.home, name="home"),
+    path("clusters/", views.cluster_list, name="cluster_list"),
     path("clusters/<slug:slug>/", views.cluster_detail, name="cluster_detail"),
     path("clusters/<slug:slug>/claim/", views.claim_new, name="claim_new"),
     path("clusters/<slug:slug>/edit/", views.cluster_edit, name="cluster_edit"),
@@ -23,6 +20,8 @@ urlpatterns = [
     path("sectors/<slug:slug>/", views.sector_detail, name="sector_detail"),
     path("programmes/", views.programme_list, name="programme_list"),
     path("map/", views.map_view, name="map"),
+    path("data-notes/", views.data_notes, name="data_notes"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("api/v1/", api.Index.as_view(), name="api_index"),
     path("api/v1/clusters/", api.ClusterList.as_view(), name="api_cluster_list"),
     path("api/v1/clusters/<slug:slug>/", api.ClusterDetail.as_view(), name="api_cluster_detail"),

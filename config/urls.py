@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponsePermanentRedirect
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 from django.views.static import serve
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
@@ -14,6 +15,13 @@ def api_v0_redirect(request, rest):
     query string kept (the path as the request escaped it: no header injection)."""
     return HttpResponsePermanentRedirect("/api/v1/" + request.get_full_path()[len("/api/") :])
 
+
+# The admin in the site's name, not "Django administration".
+admin.site.site_header = _("EU–Mexico cluster matchmaking: staff")
+admin.site.site_title = _("EU–Mexico cluster matchmaking staff")
+admin.site.index_title = _("Curate clusters, follow matching and introductions")
+# Lists need the width at 1280 px more than a second copy of the index beside them.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -2,11 +2,13 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import CharField, Count, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from clusters.models import Cluster
 from matchmaking import introductions, services
 from matchmaking.models import (
     Interest,
@@ -182,12 +184,20 @@ class SuggestionAdmin(admin.ModelAdmin):
         return suggestion.interest.organisation
 
 
+def _named_by_subject(model, word: str, field: str) -> Subquery:
+    """The ``field`` of the ``model`` row a run's subject names as "<word> <id>"."""
+    keyed = model.objects.annotate(
+        subject_key=Concat(Value(f"{word} "), Cast("pk", CharField()), output_field=CharField())
+    )
+    return Subquery(keyed.filter(subject_key=OuterRef("subject")).values(field)[:1])
+
+
 @admin.register(MatchRun)
 class MatchRunAdmin(admin.ModelAdmin):
     list_display = [
         "started_at",
         "trigger",
-        "subject",
+        "matched",
         "status",
         "finished_at",
         "interests_scored",
@@ -205,6 +215,26 @@ class MatchRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        """Each run with the name of the cluster or the title of the interest it matched
+        ("cluster 88" names it by id), in the list's one query."""
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                cluster_name=_named_by_subject(Cluster, "cluster", "name"),
+                interest_title=_named_by_subject(Interest, "interest", "title"),
+            )
+        )
+
+    @admin.display(description=_("what it matched"), ordering="subject")
+    def matched(self, run):
+        if getattr(run, "cluster_name", None):
+            return _("Cluster: %(name)s") % {"name": run.cluster_name}
+        if getattr(run, "interest_title", None):
+            return _("Interest: %(title)s") % {"title": run.interest_title}
+        return run.subject
 
     @admin.display(description=_("error"))
     def short_error(self, run):

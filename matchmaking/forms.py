@@ -1,5 +1,7 @@
 """Forms for sign-up, interests, marks, the account, and the match preview."""
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
@@ -171,6 +173,21 @@ class InterestForm(forms.Form):
     )
 
     @classmethod
+    def initial_from_preview(cls, query) -> dict:
+        """A match preview's choices (its query string), to start an interest with; nothing
+        if they are not valid."""
+        preview = MatchPreviewForm.from_query(query)
+        if not preview.is_valid():
+            return {}
+        data = preview.cleaned_data
+        return {
+            "sectors": list(data["sectors"]),
+            "states": list(data["states"]),
+            "kinds": list(data["kinds"]),
+            "description": data["description"],
+        }
+
+    @classmethod
     def initial_for(cls, interest: Interest) -> dict:
         return {
             "title": interest.title,
@@ -272,6 +289,17 @@ class MatchPreviewForm(forms.Form):
             if name in query:
                 data[name] = query.get(name)
         return cls(data)
+
+    def kept_choices(self) -> str:
+        """The valid form's choices as a query string (the limit left out), for sign-up and
+        the first interest to start from."""
+        data = self.cleaned_data
+        pairs = [("sectors", sector.slug) for sector in data["sectors"]]
+        pairs += [("states", state.code) for state in data["states"]]
+        pairs += [("kinds", kind) for kind in data["kinds"]]
+        if data["description"]:
+            pairs.append(("description", data["description"]))
+        return urlencode(pairs)
 
     def clean(self):
         cleaned = super().clean()

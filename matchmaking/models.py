@@ -83,6 +83,13 @@ class InterestQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
+    def computing(self):
+        """Active interests whose suggestions are being computed (``Interest.is_computing``
+        in SQL)."""
+        return self.active().filter(
+            Q(matched_at__isnull=True) | Q(changed_at__gt=models.F("matched_at"))
+        )
+
     def needing_match(self, engine_version: int):
         """Active interests never matched, matched by an older engine or before their match
         keys were recorded, or changed since."""
@@ -194,6 +201,11 @@ class SuggestionQuerySet(models.QuerySet):
     def for_dashboard(self):
         return self.visible().select_related("cluster__state").order_by("-score", "cluster__name")
 
+    def interested_but_unpublished(self):
+        """Marked interested, of a cluster staff have since unpublished: the dashboard says
+        so rather than let it vanish."""
+        return self.filter(status=Suggestion.Status.INTERESTED, cluster__is_published=False)
+
 
 class Suggestion(models.Model):
     """A Mexican cluster suggested for an interest, with the engine's score and reasons."""
@@ -220,6 +232,15 @@ class Suggestion(models.Model):
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    merged_from = models.CharField(
+        _("merged from"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "The name of the record the user marked interested, where staff merged it into "
+            "this cluster: the dashboard says so rather than change the name silently."
+        ),
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     objects = SuggestionQuerySet.as_manager()

@@ -36,11 +36,14 @@ def move_suggestions_on_merge(sender, *, survivor_id, merged_id, **kwargs):
     """Two records of one cluster are being merged: move the merged one's suggestions to the
     survivor. Where an interest has a suggestion for both, one row stays: the one the user
     marked (status other than "new"); if both or neither are marked, the more recently marked,
-    then the higher score; on a full tie the survivor's row."""
+    then the higher score; on a full tie the survivor's row. A moved row the user marked
+    interested remembers the name it was marked under (``merged_from``)."""
+    from clusters.models import Cluster
     from matchmaking.models import Suggestion
 
     rows = Suggestion.objects.select_for_update().order_by("pk")
     kept = {row.interest_id: row for row in rows.filter(cluster_id=survivor_id)}
+    merged_name = Cluster.objects.filter(pk=merged_id).values_list("name", flat=True).first()
     for row in rows.filter(cluster_id=merged_id):
         other = kept.get(row.interest_id)
         if other is not None:
@@ -49,7 +52,10 @@ def move_suggestions_on_merge(sender, *, survivor_id, merged_id, **kwargs):
                 continue
             other.delete()
         row.cluster_id = survivor_id
-        row.save(update_fields=["cluster"])
+        if row.status == Suggestion.Status.INTERESTED and merged_name:
+            # The user chose a cluster by this name: the dashboard says where it went.
+            row.merged_from = merged_name
+        row.save(update_fields=["cluster", "merged_from"])
 
 
 def rematch_where_deleted_clusters_were_suggested(sender, *, cluster_ids, **kwargs):

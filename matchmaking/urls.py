@@ -27,6 +27,7 @@ urlpatterns = [
     # Match preview and JSON.
     path("match-preview/", views.match_preview, name="match_preview"),
     path("api/v1/me/suggestions/", views.MySuggestions.as_view(), name="api_my_suggestions"),
+    path("api/v1/me/computing/", views.MyComputing.as_view(), name="api_my_computing"),
     path("api/v1/match-preview/", views.MatchPreview.as_view(), name="api_match_preview"),
     # Introductions (double opt-in), for both sides.
     path("introductions/", views.introductions, name="introductions"),

@@ -411,7 +411,9 @@ def test_reasons_render_in_spanish():
             "Querétaro es donde se concentran los clústeres mexicanos del sector aeroespacial "
             "(informe preparatorio, tabla 2)"
         )
-        assert render(engine.Code.LABEL, level="gold") == "Tiene un sello ESCA Oro vigente"
+        assert render(engine.Code.LABEL, level="gold") == (
+            "Tiene un sello ESCA Oro, vigente a la fecha del informe preparatorio (dic. 2016)"
+        )
         assert render(engine.Code.SIZE_KNOWN).startswith("Tamaño y madurez conocidos")
         assert (
             render(engine.Code.TEXT_OVERLAP, terms="composites,drones")

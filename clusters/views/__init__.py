@@ -10,6 +10,7 @@ from clusters.views.managers import (
     still_accurate,
     verify_claim,
 )
+from clusters.views.pages import data_notes, favicon, home
 from clusters.views.places import (
     programme_list,
     sector_detail,
@@ -27,6 +28,9 @@ __all__ = [
     "verify_claim",
     "cluster_detail",
     "cluster_list",
+    "data_notes",
+    "favicon",
+    "home",
     "map_view",
     "programme_list",
     "sector_detail",

@@ -7,24 +7,37 @@ from django.views.decorators.http import require_safe
 from clusters.i18n import sorted_by_name
 from clusters.models import Cluster, Programme, Sector, SectorStronghold, State
 from clusters.text import fold
+from clusters.views.pages import energy_table
 
 
 def states_with_counts() -> list[State]:
-    """All 32 states, each with ``published_cluster_count`` (one query).
+    """All 32 states, each with ``published_cluster_count`` and, of those, the clusters
+    Table 3 lists (``table3_cluster_count``) and the others the briefing names elsewhere
+    (``other_cluster_count``) (one query).
 
     Sorted in Python, ignoring accents ("México" before "Michoacán"), whatever the database's
     collation.
     """
+    published = Q(clusters__is_published=True)
     states = State.objects.annotate(
-        published_cluster_count=Count("clusters", filter=Q(clusters__is_published=True))
+        published_cluster_count=Count("clusters", filter=published),
+        table3_cluster_count=Count(
+            "clusters", filter=published & Q(clusters__is_formally_organised=True)
+        ),
+        other_cluster_count=Count(
+            "clusters", filter=published & Q(clusters__is_formally_organised=False)
+        ),
     )
     return sorted(states, key=lambda state: fold(state.name))
 
 
 @require_safe
 def state_list(request):
+    states = states_with_counts()
     context = {
-        "states": states_with_counts(),
+        "states": states,
+        "table3_total": sum(state.table3_cluster_count for state in states),
+        "other_total": sum(state.other_cluster_count for state in states),
         "without_state": Cluster.objects.published().filter(state__isnull=True).count(),
     }
     return render(request, "clusters/state_list.html", context)
@@ -57,6 +70,7 @@ def sector_detail(request, slug):
             "ecosystems",
             "facts",
             "labels",
+            "energy_projections",
             Prefetch(
                 "strongholds",
                 queryset=SectorStronghold.objects.select_related("state").order_by("position"),
@@ -66,6 +80,7 @@ def sector_detail(request, slug):
     )
     context = {
         "sector": sector,
+        "energy": energy_table(sector.energy_projections.all()),
         "clusters": list(Cluster.objects.for_directory().filter(sectors=sector)),
     }
     return render(request, "clusters/sector_detail.html", context)

@@ -74,7 +74,9 @@ def render(
         return sentence % {"state": state, "sector": _and([_mid_sentence(s) for s in sectors])}
     if code == Code.LABEL:
         level = params.get("level", "")
-        return _("Holds a valid ESCA %(level)s label") % {"level": LABEL_LEVELS.get(level, level)}
+        return _("Holds an ESCA %(level)s label, valid at the briefing's date (Dec 2016)") % {
+            "level": LABEL_LEVELS.get(level, level)
+        }
     if code == Code.SIZE_KNOWN:
         return _("Known size and maturity (members, companies or founding year given)")
     if code == Code.TEXT_OVERLAP:

@@ -1,7 +1,7 @@
 """The people-facing matchmaking pages and JSON; one module per area."""
 
 from matchmaking.views.accounts import privacy, resend_verification, signup, verify_email
-from matchmaking.views.api import MatchPreview, MySuggestions, match_preview
+from matchmaking.views.api import MatchPreview, MyComputing, MySuggestions, match_preview
 from matchmaking.views.dashboard import dashboard
 from matchmaking.views.interests import (
     interest_delete,
@@ -35,6 +35,7 @@ from matchmaking.views.staff import introductions_csv, introductions_funnel
 
 __all__ = [
     "MatchPreview",
+    "MyComputing",
     "MySuggestions",
     "cluster_organisations",
     "dashboard",

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from matchmaking import services, throttle
-from matchmaking.forms import SignupForm
+from matchmaking.forms import InterestForm, MatchPreviewForm, SignupForm
 from matchmaking.models import PRIVACY_NOTICE_VERSION, Organisation
 from matchmaking.views.common import organisation_required, safe_next
 
@@ -79,8 +79,19 @@ def signup(request):
                     _("Welcome! We sent a link to %(email)s to verify the address.")
                     % {"email": organisation.user.email},
                 )
-            return redirect("matchmaking:interest_new")
-    return render(request, "matchmaking/signup.html", {"form": form})
+            return redirect(_first_interest_url(request))
+    context = {"form": form, "keeps_preview": bool(InterestForm.initial_from_preview(request.GET))}
+    return render(request, "matchmaking/signup.html", context)
+
+
+def _first_interest_url(request) -> str:
+    """The first interest's form, filled in with the match preview's choices when sign-up
+    came from "Sign up to keep these" (the form posts to its own URL, query included)."""
+    url = reverse("matchmaking:interest_new")
+    preview = MatchPreviewForm.from_query(request.GET)
+    if request.GET and preview.is_valid():
+        return f"{url}?{preview.kept_choices()}"
+    return url
 
 
 @require_safe

@@ -63,7 +63,8 @@ def make_card(
 def dashboard(request, organisation):
     # Queries: session, user, organisation (3); interests, sectors, states, suggestions (4);
     # the organisation's introductions (1); sector names and state names for the reasons,
-    # once (2, only if a suggestion exists); the navigation's count of requests waiting (1).
+    # once (2, only if a suggestion exists); clusters marked interested that staff have since
+    # unpublished (1); the navigation's count of requests waiting (1).
     renderer = ReasonRenderer()
     latest = latest_by_cluster(organisation)
     cards = [
@@ -73,5 +74,11 @@ def dashboard(request, organisation):
         "organisation": organisation,
         "cards": cards,
         "computing": any(card.interest.is_computing for card in cards),
+        "unpublished": list(
+            Suggestion.objects.interested_but_unpublished()
+            .filter(interest__organisation=organisation)
+            .select_related("cluster", "interest")
+            .order_by("cluster__name", "interest__title")
+        ),
     }
     return render(request, "matchmaking/dashboard.html", context)

@@ -38,7 +38,10 @@ def _save(form, organisation, interest=None):
 @require_http_methods(["GET", "HEAD", "POST"])
 @organisation_required
 def interest_new(request, organisation):
-    form = InterestForm(request.POST or None)
+    # Started from a match preview ("Sign up to keep these"): its choices fill the form in.
+    form = InterestForm(
+        request.POST or None, initial=InterestForm.initial_from_preview(request.GET)
+    )
     if request.method == "POST" and form.is_valid():
         interest = _save(form, organisation)
         messages.success(

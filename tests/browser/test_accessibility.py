@@ -100,9 +100,12 @@ def test_public_pages_have_no_serious_accessibility_violations(page, new_context
     check_pages(
         page,
         [
-            ("directory", goto(page, "/")),
-            ("directory, filtered", goto(page, "/?sector=aerospace&state=MX-BCN&q=aero")),
-            ("directory, bad filter", goto(page, "/?sector=no-such-sector&page=x")),
+            ("home", goto(page, "/")),
+            ("directory", goto(page, "/clusters/")),
+            ("directory, filtered", goto(page, "/clusters/?sector=aerospace&state=MX-BCN&q=aero")),
+            ("directory, bad filter", goto(page, "/clusters/?sector=no-such-sector&page=x")),
+            ("data notes", goto(page, reverse("clusters:data_notes"))),
+            ("renewable energy, Table 1", goto(page, "/sectors/renewable-energy/")),
             ("cluster page", goto(page, claut.get_absolute_url())),
             ("map and chart", goto(page, reverse("clusters:map"))),
             ("sectors", goto(page, reverse("clusters:sector_list"))),
@@ -125,7 +128,9 @@ def test_public_pages_have_no_serious_accessibility_violations(page, new_context
     check_pages(
         spanish,
         [
-            ("directory, Spanish", goto(spanish, "/?sector=aerospace")),
+            ("home, Spanish", goto(spanish, "/")),
+            ("directory, Spanish", goto(spanish, "/clusters/?sector=aerospace")),
+            ("data notes, Spanish", goto(spanish, reverse("clusters:data_notes"))),
             ("cluster page, Spanish", goto(spanish, claut.get_absolute_url())),
             ("sign-up, Spanish", goto(spanish, reverse("matchmaking:signup"))),
         ],

@@ -23,6 +23,8 @@ def change_form_data(cluster: Cluster, **overrides) -> dict:
         "companies": cluster.companies or "", "founded_year": cluster.founded_year or "",
         "exports_usd_millions": cluster.exports_usd_millions or "",
         "figures_note": cluster.figures_note, "source": cluster.source,
+        "website_kind": cluster.website_kind, "members_qualifier": cluster.members_qualifier,
+        "companies_qualifier": cluster.companies_qualifier,
         "last_verified": "", "is_published": "on",
         "is_formally_organised": "on" if cluster.is_formally_organised else "",
     }  # fmt: skip

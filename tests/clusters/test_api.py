@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from clusters.models import Cluster, Sector, State
+from clusters.models import Cluster, Sector
 from tests.clusters.test_directory import TOKEN_QUERIES, populate
 from tests.factories import make_cluster, make_sector, make_state
 
@@ -40,9 +40,10 @@ def test_list_query_count_does_not_grow_with_clusters(client, db, django_assert_
 def test_filtered_list_query_count_does_not_grow(client, db, django_assert_num_queries, count):
     populate(count)
     params = {"sector": "ict", "state": "MX-QUE", "label": "any", "q": "CLUSTER"}
-    with django_assert_num_queries(7 + TOKEN_QUERIES):
+    with django_assert_num_queries(9 + TOKEN_QUERIES):
         # 0. the version token; 1. the sector slug and 2. the state code looked up (validation)
-        # 3. COUNT; 4. the page with states; 5-7. sectors, labels, other names (prefetch)
+        # 3-4. the states' and sectors' names the text may name (search); 5. COUNT;
+        # 6. the page with states; 7-9. sectors, labels, other names (prefetch)
         response = client.get(reverse("clusters:api_cluster_list"), params)
     assert response.status_code == 200
     assert response.json()["count"] > 0
@@ -118,6 +119,7 @@ def test_cluster_representation(client, db):
             {
                 "level": "gold",
                 "valid": False,
+                "valid_as_of": "2016-12",
                 "validity_note": "Not valid since mid-2016 (footnote 115)",
                 "listed_name": "",
                 "source": "Table 4 (test)",
@@ -125,9 +127,12 @@ def test_cluster_representation(client, db):
         ],
         "formally_organised": True,
         "website": "http://www.example.org",
+        "website_kind": None,
         "description": "Comprised of 92 members.",
         "members": 92,
+        "members_qualifier": None,
         "companies": None,
+        "companies_qualifier": None,
         "founded_year": 2007,
         "exports_usd_millions": "1234.50",
         "figures_note": "92 members",
@@ -160,7 +165,9 @@ def test_cluster_without_state_has_null_state(client, db):
         ({"formally_organised": "true"}, ["Auto NL"]),
         ({"formally_organised": "false"}, ["Aero QRO", "Nowhere"]),
         ({"q": "aero qro"}, ["Aero QRO"]),
-        ({"q": "AUTO"}, ["Auto NL"]),
+        ({"q": "AUTO NL"}, ["Auto NL"]),
+        ({"q": "AUTO"}, ["Auto NL", "Nowhere"]),  # "Nowhere" by its sector, Automotive
+        ({"q": "queretaro"}, ["Aero QRO"]),  # by its state
     ],
 )
 def test_each_filter(client, small_directory, params, expected):
@@ -239,11 +246,16 @@ def test_states_endpoint(client, django_assert_num_queries, briefing):
     assert states["MX-NLE"] == {
         "code": "MX-NLE",
         "name": "Nuevo León",
-        "cluster_count": State.objects.get(code="MX-NLE")
-        .clusters.filter(is_published=True)
-        .count(),
+        "cluster_count": 12,
+        "table3_cluster_count": 12,  # as Table 3 counts them
+        "other_cluster_count": 0,
         "url": "http://testserver/states/MX-NLE/",
     }
+    # Jalisco: Table 3's six, and two clusters named only in Table 4.
+    assert (states["MX-JAL"]["table3_cluster_count"], states["MX-JAL"]["other_cluster_count"]) == (
+        6,
+        2,
+    )
     assert (
         sum(s["cluster_count"] for s in states.values())
         == Cluster.objects.published().exclude(state=None).count()

@@ -12,8 +12,7 @@ from django.urls import reverse
 
 from clusters import claims
 from clusters.models import Claim
-from tests.clusters.test_directory import make_cluster
-from tests.factories import PASSWORD, make_claim, make_user
+from tests.factories import PASSWORD, make_claim, make_cluster, make_user
 
 pytestmark = pytest.mark.django_db
 

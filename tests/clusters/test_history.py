@@ -44,7 +44,7 @@ def test_admin_edit_records_who_when_and_what(briefing, staff_client, staff_user
         "sectors": [["automotive"], ["automotive", "logistics"]],
     }
     page = staff_client.get(history_url(cluster)).content.decode()
-    assert "curator" in page and "members" in page and "automotive, logistics" in page
+    assert "curator" in page and "<dt>Members</dt>" in page and "automotive, logistics" in page
     assert "Revert to this version" in page
 
 
@@ -170,3 +170,13 @@ def test_adding_a_cluster_in_the_admin_records_its_creation(briefing, staff_clie
     [created] = Cluster.objects.get(slug="nuevo-cluster").revisions.all()
     assert (created.action, created.user, created.changes) == ("create", staff_user, {})
     assert created.snapshot["sectors"] == ["ict"]
+
+
+def test_history_names_fields_by_their_labels(briefing, staff_client):
+    cluster = Cluster.objects.get(slug=CLAUGTO)
+    staff_client.post(
+        change_url(cluster), change_form_data(cluster, acronym="CAG", is_formally_organised="")
+    )
+    page = staff_client.get(history_url(cluster)).content.decode()
+    assert "<dt>Acronym</dt>" in page and "<dt>Formally organised</dt>" in page
+    assert "<dt>is_formally_organised</dt>" not in page

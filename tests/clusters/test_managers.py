@@ -12,8 +12,7 @@ from clusters import history
 from clusters import urls as cluster_urls
 from clusters.models import Claim, Cluster, ClusterRevision
 from clusters.tasks import remind_managers_of_stale_profiles
-from tests.clusters.test_directory import make_cluster
-from tests.factories import image_upload, make_claim, make_user
+from tests.factories import image_upload, make_claim, make_cluster, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -136,8 +136,15 @@ def test_admin_merge_of_two_records_through_the_confirmation_page(briefing, staf
     assert "Which record survives?" in page.content.decode()
     assert "Suggestions: 1" in page.content.decode()
 
-    response = staff_client.post(response["Location"], {
-        "ids": f"{forestal.pk},{centro.pk}", "survivor": forestal.pk}, follow=True)  # fmt: skip
+    # Their sectors differ (forestry, energy): the page says why and asks to confirm.
+    assert "They share no sector: Energy and Forestry." in page.content.decode()
+    choice = {"ids": f"{forestal.pk},{centro.pk}", "survivor": forestal.pk}
+    refused = staff_client.post(response["Location"], choice)
+    assert "confirm they are one cluster" in refused.content.decode()
+    assert Cluster.objects.filter(pk=centro.pk).exists()
+    response = staff_client.post(
+        response["Location"], {**choice, "confirm_different": "1"}, follow=True
+    )
 
     assert "was merged into" in response.content.decode()
     assert not Cluster.objects.filter(pk=centro.pk).exists()

@@ -15,7 +15,7 @@ from tests.clusters.test_admin import change_form_data, change_url
 from tests.factories import make_sector
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-HOME = "/"
+HOME = "/clusters/"
 
 pytestmark = pytest.mark.postgresql(
     reason="the page cache keys on a version token kept by PostgreSQL triggers; "
@@ -60,7 +60,13 @@ def cached_page(client, django_assert_num_queries, url=HOME) -> str:
 
 
 @pytest.mark.parametrize(
-    "url", [HOME, "/?sector=automotive", "/?state=MX-NLE&label=any", "/?q=nowhere"]
+    "url",
+    [
+        HOME,
+        "/clusters/?sector=automotive",
+        "/clusters/?state=MX-NLE&label=any",
+        "/clusters/?q=nowhere",
+    ],
 )
 def test_second_request_is_served_from_the_cache(
     client, small_directory, django_assert_num_queries, url
@@ -71,7 +77,7 @@ def test_second_request_is_served_from_the_cache(
 def test_cached_page_is_the_page_rendered_without_cache(
     client, small_directory, settings, django_assert_num_queries
 ):
-    url = "/?sector=automotive&page=1"
+    url = "/clusters/?sector=automotive&page=1"
     cached = cached_page(client, django_assert_num_queries, url)
     settings.PAGE_CACHE_ENTRIES = 0
     assert without_csrf(page(Client(), url)) == without_csrf(cached)
@@ -141,8 +147,13 @@ def _edit_sector(staff, cluster):
     [
         (_edit_name, HOME, "Aero QRO", "Renamed in the admin"),
         (_edit_unpublish, HOME, "Aero QRO", None),
-        (_edit_label, HOME, 'badge-bronze">Bronze<', "badge-bronze badge-lapsed"),
-        (_edit_sector, "/?sector=automotive", None, "Aero QRO"),
+        (
+            _edit_label,
+            HOME,
+            'badge-bronze">Bronze <span class="as-of">',
+            "badge-bronze badge-lapsed",
+        ),
+        (_edit_sector, "/clusters/?sector=automotive", None, "Aero QRO"),
     ],
     ids=["name", "unpublish", "label", "sector"],
 )
@@ -151,7 +162,7 @@ def test_an_admin_edit_shows_on_the_very_next_request(
 ):
     cluster = Cluster.objects.get(name="Aero QRO")
     old = cached_page(client, django_assert_num_queries, url)
-    api_url = reverse("clusters:api_cluster_list") + url[1:]
+    api_url = reverse("clusters:api_cluster_list") + url.removeprefix(HOME)
     old_api = client.get(api_url).content.decode()
     assert old_api == client.get(api_url).content.decode()
     edit(staff_client, cluster)
@@ -246,15 +257,17 @@ def test_a_visitors_message_is_shown_to_them_only(client, small_directory):
 
 
 def test_language_is_honoured(client, small_directory, django_assert_num_queries):
-    english = cached_page(client, django_assert_num_queries, "/?sector=aerospace")
+    english = cached_page(client, django_assert_num_queries, "/clusters/?sector=aerospace")
     assert "Mexican clusters" in english and ">Aerospace<" in english
     client.cookies["django_language"] = "es"
-    spanish = page(client, "/?sector=aerospace")
+    spanish = page(client, "/clusters/?sector=aerospace")
     assert "Clústeres mexicanos" in spanish and ">Aeroespacial<" in spanish
     assert "Aerospace" not in spanish
     api = reverse("clusters:api_cluster_list")
     assert client.get(api, {"sector": "aerospace"}).json()["results"][0]["sectors"] == [
         {"slug": "aerospace", "name": "Aeroespacial"}
     ]
-    assert "Mexican clusters" in page(Client(), "/?sector=aerospace")
-    assert page(Client(HTTP_ACCEPT_LANGUAGE="es"), "/?sector=aerospace").count("Aeroespacial")
+    assert "Mexican clusters" in page(Client(), "/clusters/?sector=aerospace")
+    assert page(Client(HTTP_ACCEPT_LANGUAGE="es"), "/clusters/?sector=aerospace").count(
+        "Aeroespacial"
+    )

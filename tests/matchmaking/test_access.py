@@ -230,3 +230,15 @@ def test_the_introductions_page_lists_only_the_users_own(client, their_introduct
     text = client.get(reverse("matchmaking:introductions")).text
     assert "Mine" in text
     assert "Their cluster" not in text
+
+
+def test_the_computing_poll_names_only_the_users_own_interests(client, theirs):
+    mine = make_interest(make_organisation(), title="A's interest")
+    theirs.interest.matched_at = None
+    theirs.interest.save(update_fields=["matched_at"])
+    mine.matched_at = None
+    mine.save(update_fields=["matched_at"])
+    client.force_login(mine.organisation.user)
+    assert client.get(reverse("matchmaking:api_my_computing")).json() == {"computing": [mine.pk]}
+    client.logout()
+    assert client.get(reverse("matchmaking:api_my_computing")).status_code == 403

@@ -326,3 +326,16 @@ def test_password_reset_emails_a_link_that_lets_the_user_choose_a_password(clien
     assert done.status_code == 302
     user.refresh_from_db()
     assert user.check_password(new_password)
+
+
+def test_signup_from_a_match_preview_carries_its_choices_to_the_first_interest(client, briefing):
+    query = "sectors=aerospace&states=MX-BCN&kinds=technology&description=Turbine+parts"
+    page = client.get(f"{reverse('matchmaking:signup')}?{query}")
+    assert "will fill in your first interest" in page.text
+    response = client.post(f"{reverse('matchmaking:signup')}?{query}", signup_data())
+    assert response.status_code == 302
+    assert response.url == f"{reverse('matchmaking:interest_new')}?{query}"
+    # Without a preview, on to an empty first interest.
+    client.logout()
+    response = client.post(reverse("matchmaking:signup"), signup_data(email="other@example.eu"))
+    assert response.url == reverse("matchmaking:interest_new")

@@ -273,3 +273,27 @@ def test_a_sector_stronghold_edit_rematches_the_interests_it_touches(
     ]
     computing = [i.pk for i in Interest.objects.order_by("pk") if i.is_computing]
     assert computing == [chosen.pk, related.pk]  # not the textile one, nor the paused one
+
+
+def test_admin_is_branded_and_links_the_exports(client, staff):
+    page = client.get(reverse("admin:index")).content.decode()
+    assert "EU–Mexico cluster matchmaking: staff" in page
+    assert "<title>" in page and "Django site admin" not in page
+    assert f'href="{reverse("matchmaking:interested_csv")}"' in page
+    # No second index beside every list: the lists get the width of a 1280 px screen.
+    clusters = client.get(reverse("admin:clusters_cluster_changelist")).content.decode()
+    assert 'id="nav-sidebar"' not in clusters
+
+
+def test_match_runs_are_named_by_what_they_matched(client, staff, django_assert_max_num_queries):
+    cluster = make_cluster(name="Clúster Aeroespacial de Prueba")
+    interest = make_interest(title="Turbine partners")
+    MatchRun.objects.create(trigger=MatchRun.Trigger.CLUSTER, subject=f"cluster {cluster.pk}")
+    MatchRun.objects.create(trigger=MatchRun.Trigger.INTEREST, subject=f"interest {interest.pk}")
+    MatchRun.objects.create(trigger=MatchRun.Trigger.SWEEP, subject="3 interests")
+    with django_assert_max_num_queries(8):  # the same for any number of runs: no query per row
+        page = client.get(reverse("admin:matchmaking_matchrun_changelist")).content.decode()
+    assert "Cluster: Clúster Aeroespacial de Prueba" in page
+    assert "Interest: Turbine partners" in page
+    assert "3 interests" in page
+    assert f"cluster {cluster.pk}<" not in page

@@ -1,5 +1,7 @@
 """JSON: the user's suggestions, and the match preview (API and page)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -195,7 +197,10 @@ def test_preview_page_renders_results_server_side(client, briefing):
     assert results[0].cluster.get_absolute_url() in response.text
     assert "Same sector: Aerospace" in response.text
     assert f"{results[0].score}/100" in response.text
-    assert "<script" not in response.text
+    # Rendered on the server: the only script is the header menu's.
+    assert re.findall(r"<script[^>]*>", response.text) == [
+        '<script src="/static/clusters/menu.js" defer>'
+    ]
 
 
 def test_preview_page_with_bad_parameters_shows_errors(client, briefing):
@@ -203,3 +208,30 @@ def test_preview_page_with_bad_parameters_shows_errors(client, briefing):
     assert response.status_code == 400
     assert 'role="alert"' in response.text
     assert response.context["results"] is None
+
+
+def test_preview_page_opens_at_its_results_and_leaves_developer_bits_to_the_api(client, briefing):
+    response = client.get(PAGE, {"sectors": ["aerospace"], "states": ["MX-BCN"], "limit": "3"})
+    assert f'action="{PAGE}#results"' in response.text
+    assert 'id="results"' in response.text
+    assert 'name="limit"' not in response.text  # "how many": the API's parameter
+    assert PREVIEW not in response.text  # the JSON link: in the API docs
+    assert len(response.context["results"]) == 3  # still honoured
+
+
+def test_preview_offers_to_keep_its_choices(client, briefing, django_user_model):
+    query = {
+        "sectors": ["aerospace"],
+        "states": ["MX-BCN"],
+        "kinds": ["technology"],
+        "description": "Turbine parts",
+    }
+    kept = "sectors=aerospace&states=MX-BCN&kinds=technology&description=Turbine+parts"
+    response = client.get(PAGE, query)
+    assert f'href="{reverse("matchmaking:signup")}?{kept}"' in response.text.replace("&amp;", "&")
+    user = django_user_model.objects.create_user("u@example.eu", "u@example.eu", "pw-123-xyz!")
+    client.force_login(user)
+    response = client.get(PAGE, query)
+    assert f'href="{reverse("matchmaking:interest_new")}?{kept}"' in response.text.replace(
+        "&amp;", "&"
+    )

@@ -81,7 +81,7 @@ def test_suggestions_ranked_with_reasons_and_links(client, organisation):
     assert "88/100" in text
     assert "Same sector: Aerospace" in text
     assert "In your target state Querétaro" in text
-    assert "Holds a valid ESCA Gold label" in text
+    assert "Holds an ESCA Gold label, valid at the briefing&#x27;s date (Dec 2016)" in text
     assert "Aero partners" in text
 
 
@@ -103,10 +103,11 @@ def test_a_constant_number_of_queries(client, organisation, django_assert_num_qu
     8. the organisation's introductions (each card's status),
     9. sector names and 10. state names for the reasons (once per request),
     11. whether the user manages a cluster (the navigation's "My clusters"),
-    12. the navigation's count of introductions waiting for an answer."""
+    12. the navigation's count of introductions waiting for an answer,
+    13. the clusters marked interested that staff have since unpublished."""
     first = make_interest(organisation, states=[make_state()])
     make_suggestion(first)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         assert client.get(URL).status_code == 200
 
     for _ in range(3):
@@ -116,7 +117,7 @@ def test_a_constant_number_of_queries(client, organisation, django_assert_num_qu
         for _ in range(4):
             make_suggestion(interest, make_cluster(state=make_state()))
             make_introduction(organisation, make_cluster())
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get(URL)
     assert len(response.context["cards"]) == 4
     assert sum(len(card.suggestions) for card in response.context["cards"]) == 13
@@ -128,7 +129,19 @@ def test_computing_state_while_an_interest_is_being_scored(client, organisation)
     assert response.context["computing"]
     assert "Computing suggestions" in response.text
     assert "matchmaking/poll.js" in response.text
-    assert reverse("matchmaking:api_my_suggestions") in response.text
+    assert reverse("matchmaking:api_my_computing") in response.text
+
+
+def test_the_poll_asks_which_interests_are_computing_in_one_query(
+    client, organisation, django_assert_num_queries
+):
+    computing = make_interest(organisation, matched=False)
+    make_interest(organisation)
+    make_interest(organisation, matched=False, is_active=False)
+    with django_assert_num_queries(3):
+        # 1. the session; 2. the user; 3. the interests still computing
+        response = client.get(reverse("matchmaking:api_my_computing"))
+    assert response.json() == {"computing": [computing.pk]}
 
 
 def test_no_computing_state_once_scored_or_paused(client, organisation):
@@ -168,3 +181,39 @@ def test_marked_interested_shows_an_undo(client, organisation):
     assert "You are interested" in text
     assert 'value="new"' in text
     assert reverse("matchmaking:mark_suggestion", args=[suggestion.pk]) in text
+
+
+def test_an_interested_cluster_that_staff_unpublish_leaves_a_notice(client, organisation):
+    interest = make_interest(organisation, title="Aero partners")
+    gone = make_suggestion(
+        interest, make_cluster(name="Gone cluster"), status=Suggestion.Status.INTERESTED
+    )
+    make_suggestion(interest, make_cluster(name="Still here"))
+    assert "No longer in the directory" not in client.get(URL).text
+    gone.cluster.is_published = False
+    gone.cluster.save()
+    text = client.get(URL).text
+    assert "No longer in the directory" in text
+    assert "“Gone cluster”, which you marked interested for “Aero partners”" in text
+    assert "Still here" in text
+    # Another organisation's marks say nothing here.
+    other = make_suggestion(cluster=make_cluster(is_published=False))
+    other.status = Suggestion.Status.INTERESTED
+    other.save()
+    assert text.count("which you marked interested") == 1
+
+
+def test_an_interested_cluster_merged_by_staff_says_under_which_name(client, organisation):
+    from clusters.merge import merge_clusters
+
+    interest = make_interest(organisation)
+    merged = make_cluster(name="Old record")
+    survivor = make_cluster(name="Surviving record")
+    make_suggestion(interest, merged, status=Suggestion.Status.INTERESTED)
+    merge_clusters(survivor_id=survivor.pk, merged_id=merged.pk)
+    text = client.get(URL).text
+    assert "Surviving record" in text
+    assert (
+        "You marked it as “Old record”: the programme staff merged that record into this one"
+        in text
+    )

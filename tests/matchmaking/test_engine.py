@@ -425,7 +425,10 @@ def test_engine_reasons_survive_json():
             "Nuevo León is where Mexico's ICT and software clusters concentrate"
             " (briefing, Table 2)",
         ),
-        (Reason("label", (("level", "bronze"),), 4), "Holds a valid ESCA Bronze label"),
+        (
+            Reason("label", (("level", "bronze"),), 4),
+            "Holds an ESCA Bronze label, valid at the briefing's date (Dec 2016)",
+        ),
         (
             Reason("size_known", (), 4),
             "Known size and maturity (members, companies or founding year given)",
@@ -479,7 +482,7 @@ def test_every_engine_reason_renders():
         "In your target state Baja California",
         "Baja California is where Mexico's aerospace clusters concentrate (briefing, Table 2)",
         "Fits your aim: technology & R&D partnership",
-        "Holds a valid ESCA Gold label",
+        "Holds an ESCA Gold label, valid at the briefing's date (Dec 2016)",
         "Known size and maturity (members, companies or founding year given)",  # 4 points
         "Your description mentions 'research' and 'turbine', as does its profile",  # 4 points
     ]

@@ -344,3 +344,15 @@ def test_interests_read_without_a_cluster_index_get_their_related_sectors():
     with transaction.atomic():
         [read] = suggest.lock_and_read([interest.pk], None)
     assert read.features.related_sectors == {"electronics"}
+
+
+def test_a_new_interest_starts_from_a_match_previews_choices(client, organisation, briefing):
+    url = reverse("matchmaking:interest_new")
+    query = "sectors=aerospace&states=MX-BCN&kinds=technology&description=Turbine+parts"
+    form = client.get(f"{url}?{query}").context["form"]
+    assert [sector.slug for sector in form["sectors"].initial] == ["aerospace"]
+    assert [state.code for state in form["states"].initial] == ["MX-BCN"]
+    assert form["kinds"].initial == ["technology"]
+    assert form["description"].initial == "Turbine parts"
+    # Choices that are not valid start an empty form, never an error.
+    assert client.get(f"{url}?sectors=no-such-sector").context["form"].initial == {}

@@ -332,6 +332,7 @@ def api_strategies(cluster_slugs, sectors, states):
             query_junk,
         ),
         "matchmaking:api_my_suggestions": fixed("matchmaking:api_my_suggestions"),
+        "matchmaking:api_my_computing": fixed("matchmaking:api_my_computing"),
         "matchmaking:api_match_preview": st.tuples(
             st.just(reverse("matchmaking:api_match_preview")),
             st.one_of(preview_query(sectors, states), query_junk),
