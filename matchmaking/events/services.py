@@ -26,6 +26,7 @@ from matchmaking.events.models import (
     Slot,
     Table,
 )
+from matchmaking.models import Introduction, Suggestion
 
 
 class SlotTaken(Exception):
@@ -340,15 +341,44 @@ def write_schedule(*, run: SchedulerRun, schedule: scheduler.Schedule) -> None:
 # --- After the event ---------------------------------------------------------------------
 
 
+@transaction.atomic
 def record_feedback(*, seat: MeetingSeat, useful: bool, follow_up: bool) -> None:
+    """Store one side's answers, and feed what they say beyond the event: an accepted
+    introduction between the meeting's organisation and cluster without an outcome yet is
+    recorded as met, and an organisation that found the meeting useful has its suggestions
+    of that cluster marked *interested* (a mark the matching learns from; never overwriting a
+    mark the organisation made itself)."""
+    now = timezone.now()
     MeetingSeat.objects.filter(pk=seat.pk).update(
-        useful=useful, follow_up=follow_up, feedback_at=timezone.now()
+        useful=useful, follow_up=follow_up, feedback_at=now
     )
+    sides = [
+        other.participant
+        for other in MeetingSeat.objects.filter(meeting_id=seat.meeting_id).select_related(
+            "participant"
+        )
+    ]
+    organisation_id = next((side.organisation_id for side in sides if side.organisation_id), None)
+    cluster_id = next((side.cluster_id for side in sides if side.cluster_id), None)
+    if organisation_id is None or cluster_id is None:
+        return
+    Introduction.objects.filter(
+        organisation_id=organisation_id,
+        cluster_id=cluster_id,
+        status=Introduction.Status.ACCEPTED,
+        outcome="",
+    ).update(outcome=Introduction.Outcome.MET, outcome_at=now)
+    answered_by_organisation = seat.participant.organisation_id == organisation_id
+    if useful and answered_by_organisation:
+        Suggestion.objects.filter(
+            interest__organisation_id=organisation_id,
+            cluster_id=cluster_id,
+            status=Suggestion.Status.NEW,
+        ).update(status=Suggestion.Status.INTERESTED, status_changed_at=now)
 
 
 def meeting_outcomes(event: Event) -> list[dict]:
-    """One entry per meeting with both sides' answers: what the introductions' outcomes and
-    the matching's marks can take in (not wired to them yet)."""
+    """One entry per meeting with both sides' answers (the staff's view of the feedback)."""
     outcomes = []
     for meeting in Meeting.objects.filter(event=event).prefetch_related("seats"):
         answers = {

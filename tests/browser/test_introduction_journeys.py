@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from clusters.models import Claim, Cluster
-from matchmaking.matching import rescore_interest
+from matchmaking.matching.suggest import rescore_interest
 from matchmaking.models import PRIVACY_NOTICE_VERSION, Introduction
 from tests.browser.conftest import (
     PASSWORD,

@@ -12,7 +12,14 @@ from django.utils import timezone
 from clusters.models import Claim
 from matchmaking.events import agenda, services
 from matchmaking.events.models import Event, Meeting, MeetingRequest, MeetingSeat, Participant
-from tests.factories import make_cluster, make_organisation, make_user
+from tests.factories import (
+    make_cluster,
+    make_interest,
+    make_introduction,
+    make_organisation,
+    make_suggestion,
+    make_user,
+)
 from tests.matchmaking.events.factories import (
     accepted,
     make_event,
@@ -388,3 +395,35 @@ def test_staff_check_participants_in_and_mark_no_shows(admin_client, client):
     client.post(url, {"action": "check_in"})
     participant.refresh_from_db()
     assert participant.checked_in_at is None  # not staff: refused (sent to log in)
+
+
+def test_feedback_records_the_introduction_as_met_and_marks_a_useful_cluster(client):
+    """After the event, an organisation's "useful" marks its suggestion of the cluster it met
+    interested, and their accepted introduction without an outcome becomes "met"; nothing the
+    organisation marked itself is overwritten."""
+    event = make_event()
+    organisation, cluster, other = make_organisation(), make_cluster(), make_cluster()
+    me = register_organisation(event, organisation)
+    services.book(
+        request=accepted(me, register_cluster(event, cluster)),
+        slot=event.slots.first(),
+        source="staff",
+    )
+    interest = make_interest(organisation)
+    met = make_suggestion(interest, cluster)
+    untouched = make_suggestion(interest, other)
+    introduction = make_introduction(organisation, cluster, status="accepted")
+    seat = MeetingSeat.objects.get(participant=me)
+    services.record_feedback(seat=seat, useful=True, follow_up=True)
+    met.refresh_from_db(), untouched.refresh_from_db(), introduction.refresh_from_db()
+    assert (met.status, untouched.status) == ("interested", "new")
+    assert introduction.outcome == "met"
+
+    # A second answer changes neither what was recorded nor a mark the user made.
+    met.status = "not_relevant"
+    met.save(update_fields=["status"])
+    introduction.outcome = "agreement"
+    introduction.save(update_fields=["outcome"])
+    services.record_feedback(seat=seat, useful=True, follow_up=False)
+    met.refresh_from_db(), introduction.refresh_from_db()
+    assert (met.status, introduction.outcome) == ("not_relevant", "agreement")
