@@ -2,6 +2,7 @@
 Sectors, states and clusters come from the ``briefing`` fixture where a test needs real
 ones; these make minimal ones otherwise (or find the briefing's, by slug or code)."""
 
+import datetime as dt
 import io
 from datetime import timedelta
 from itertools import count
@@ -13,6 +14,8 @@ from django.utils.text import slugify
 from PIL import Image
 
 from clusters.models import Claim, Cluster, ClusterName, QualityLabel, Sector, State
+from matchmaking.events import services as events
+from matchmaking.events.models import MeetingBlock
 from matchmaking.matching import engine
 from matchmaking.models import (
     PRIVACY_NOTICE_VERSION,
@@ -208,3 +211,52 @@ def make_introduction(organisation=None, cluster=None, **fields) -> Introduction
     return Introduction.objects.create(
         organisation=organisation, cluster=cluster or make_cluster(), **(defaults | fields)
     )
+
+
+# --- Events --------------------------------------------------------------------------------
+
+
+def make_event(*, days=1, tables="3", start="09:00", end="11:00", **fields):
+    """An event in Monterrey from 20 October 2027: ``days`` days, one meeting block a day from
+    ``start`` to ``end`` in 30-minute slots, ``tables`` as the staff form takes them."""
+    first = dt.date(2027, 10, 20)
+    defaults = {
+        "name": "EU-Mexico cluster matchmaking 2027",
+        "city": "Monterrey",
+        "time_zone": "America/Monterrey",
+        "registration_deadline": timezone.now() + dt.timedelta(days=30),
+    }
+    return events.create_event(
+        dates=[first + dt.timedelta(days=n) for n in range(days)],
+        start=dt.time.fromisoformat(start),
+        end=dt.time.fromisoformat(end),
+        slot_minutes=30,
+        breaks="",
+        tables=events.table_names(tables),
+        **(defaults | fields),
+    )
+
+
+def _register(event, *, max_meetings, blocks, **side):
+    """``side`` is ``organisation=...`` or ``cluster=...``; every block by default."""
+    if blocks is None:
+        blocks = MeetingBlock.objects.filter(day__event=event)
+    return events.register(event=event, blocks=blocks, max_meetings=max_meetings, **side)
+
+
+def register_organisation(event, organisation=None, *, max_meetings=8, blocks=None):
+    organisation = organisation or make_organisation()
+    return _register(event, organisation=organisation, max_meetings=max_meetings, blocks=blocks)
+
+
+def register_cluster(event, cluster=None, *, max_meetings=8, blocks=None):
+    cluster = cluster or make_cluster()
+    return _register(event, cluster=cluster, max_meetings=max_meetings, blocks=blocks)
+
+
+def accepted(sender, receiver):
+    """A meeting request from ``sender`` to ``receiver``, accepted."""
+    request = events.send_request(sender=sender, receiver=receiver, message="Hola")
+    events.decide(request=request, accept=True)
+    request.refresh_from_db()
+    return request

@@ -7,10 +7,10 @@ from django.urls import reverse
 
 from matchmaking.events import agenda, services
 from matchmaking.events.urls import urlpatterns
-from tests.factories import make_organisation
-from tests.matchmaking.events.factories import (
+from tests.factories import (
     accepted,
     make_event,
+    make_organisation,
     register_cluster,
     register_organisation,
 )

@@ -5,10 +5,11 @@ from django.db import IntegrityError, transaction
 
 from matchmaking.events import services
 from matchmaking.events.models import Meeting, MeetingSeat, Participant
-from tests.factories import make_cluster, make_organisation
-from tests.matchmaking.events.factories import (
+from tests.factories import (
     accepted,
+    make_cluster,
     make_event,
+    make_organisation,
     register_cluster,
     register_organisation,
 )

@@ -13,16 +13,14 @@ from clusters.models import Claim
 from matchmaking.events import agenda, services
 from matchmaking.events.models import Event, Meeting, MeetingRequest, MeetingSeat, Participant
 from tests.factories import (
+    accepted,
     make_cluster,
+    make_event,
     make_interest,
     make_introduction,
     make_organisation,
     make_suggestion,
     make_user,
-)
-from tests.matchmaking.events.factories import (
-    accepted,
-    make_event,
     register_cluster,
     register_organisation,
 )

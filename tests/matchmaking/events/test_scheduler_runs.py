@@ -9,7 +9,7 @@ from django.db.models import Count, F
 
 from matchmaking.events import services, tasks
 from matchmaking.events.models import Event, Meeting, MeetingSeat, SchedulerRun
-from tests.matchmaking.events.factories import (
+from tests.factories import (
     accepted,
     make_event,
     register_cluster,
