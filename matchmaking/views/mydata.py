@@ -18,19 +18,20 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from clusters import claims
 from matchmaking import services
 from matchmaking.forms import DeleteAccountForm, NotificationForm, OrganisationProfileForm
-from matchmaking.introductions import contacts_for
+from matchmaking.introductions import contacts_for, managed_clusters
 from matchmaking.models import PRIVACY_NOTICE_VERSION, Introduction, Organisation, Suggestion
 from matchmaking.notifications import UNSUBSCRIBE_SALT
 from matchmaking.views.common import ReasonRenderer, get_organisation, organisation_required
 
 
-def export_introduction(introduction: Introduction) -> dict:
-    """One introduction as its organisation may see it: the cluster's contact details only
-    once accepted (``contacts_for``)."""
-    side = Introduction.Direction.FROM_ORGANISATION
+def export_introduction(introduction: Introduction, side: str) -> dict:
+    """One introduction as ``side`` may see it: the other side's contact details only once
+    accepted (``contacts_for``); an organisation that has left is a tombstone."""
+    organisation = introduction.organisation
     return {
         "id": introduction.pk,
         "cluster": {"slug": introduction.cluster.slug, "name": introduction.cluster.name},
+        "organisation": organisation.name if organisation else None,
         "asked_by": introduction.direction,
         "status": introduction.status,
         "message": introduction.message,
@@ -57,6 +58,13 @@ def build_export(organisation: Organisation | None, renderer: ReasonRenderer, us
             "last_login": user.last_login,
         },
         "cluster_claims": claims.export_claims(user),
+        # The requests to and from the clusters the user manages, as a manager sees them.
+        "introductions_as_cluster_manager": [
+            export_introduction(introduction, Introduction.Direction.FROM_CLUSTER)
+            for introduction in Introduction.objects.filter(cluster__in=managed_clusters(user))
+            .select_related("cluster", "organisation")
+            .order_by("created", "pk")
+        ],
     }
     if organisation is None:
         return account
@@ -88,10 +96,10 @@ def build_export(organisation: Organisation | None, renderer: ReasonRenderer, us
             "visible_to_clusters": organisation.visible_to_clusters,
         },
         "introductions": [
-            export_introduction(introduction)
-            for introduction in organisation.introductions.select_related("cluster").order_by(
-                "created", "pk"
-            )
+            export_introduction(introduction, Introduction.Direction.FROM_ORGANISATION)
+            for introduction in organisation.introductions.select_related(
+                "cluster", "organisation"
+            ).order_by("created", "pk")
         ],
         "interests": [
             {

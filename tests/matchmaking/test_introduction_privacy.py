@@ -75,7 +75,9 @@ def organisation_sees(client, organisation, cluster, introduction) -> dict[str, 
         "dashboard": client.get(reverse("matchmaking:dashboard")).text,
         "suggestions API": client.get(reverse("matchmaking:api_my_suggestions")).text,
         "cluster page": client.get(cluster.get_absolute_url()).text,
-        "cluster API": client.get(f"/api/clusters/{cluster.slug}/").text,
+        "cluster API": client.get(
+            reverse("clusters:api_cluster_detail", args=[cluster.slug])
+        ).text,
         "export": client.get(reverse("matchmaking:export_data")).content.decode(),
     }
 
@@ -88,6 +90,7 @@ def manager_sees(client, manager, cluster, organisation, introduction) -> dict[s
         "interested organisations": client.get(
             reverse("matchmaking:cluster_organisations", args=[cluster.slug])
         ).text,
+        "export": client.get(reverse("matchmaking:export_data")).content.decode(),
     }
 
 
@@ -129,6 +132,7 @@ def test_nothing_shows_the_other_sides_contacts_before_acceptance_and_all_do_aft
     seen = manager_sees(client, manager, cluster, organisation, introduction)
     for secret in ORGANISATION_SECRETS:
         assert secret in seen["introduction page"]
+        assert secret in seen["export"]
     by_recipient = {email.to[0]: email.body for email in mail.outbox}
     for secret in MANAGER_SECRETS:
         assert secret in by_recipient["ottilie@geheim-aero.example"]
