@@ -15,3 +15,10 @@ def http_url(value: str) -> str:
     except ValueError:
         return ""
     return value if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+@register.filter
+def page_messages(messages) -> list:
+    """The messages shown at the top of the page: not those tagged "card-<id>", which the
+    matching card shows beside its buttons."""
+    return [message for message in messages if not (message.extra_tags or "").startswith("card-")]

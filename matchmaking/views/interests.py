@@ -128,10 +128,12 @@ def mark_suggestion(request, pk, organisation):
             % {"cluster": suggestion.cluster.name},
         )
     elif status == Suggestion.Status.INTERESTED:
+        # Shown in the card itself (_suggestion.html), beside the buttons just pressed.
         messages.success(
             request,
             _("Marked “%(cluster)s” interesting: the programme team will be in touch about an "
               "introduction.") % {"cluster": suggestion.cluster.name},
+            extra_tags=f"card-{suggestion.pk}",
         )  # fmt: skip
     default = reverse("matchmaking:dashboard") + f"#interest-{suggestion.interest_id}"
     return redirect(safe_next(request, default))

@@ -127,6 +127,7 @@ def build_export(organisation: Organisation | None, renderer: ReasonRenderer, us
                         "reasons": renderer.items(suggestion.reasons),
                         "status": suggestion.status,
                         "status_changed_at": suggestion.status_changed_at,
+                        "merged_from": suggestion.merged_from,
                         "is_current": suggestion.is_current,
                         "engine_version": suggestion.engine_version,
                         "computed_at": suggestion.computed_at,

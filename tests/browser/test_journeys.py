@@ -212,7 +212,7 @@ def test_a_marked_suggestion_far_down_the_dashboard_stays_in_sight_with_its_conf
 
     last.get_by_role("button", name=f"Interested in {name}", exact=True).click()
 
-    # The page opens scrolled to the card, and the confirmation is in sight above it.
+    # The page opens scrolled to the card, and the confirmation is in the card, in sight.
     card = page.locator("li.suggestion").filter(
         has=page.get_by_role("heading", name=name, exact=True)
     )
@@ -221,7 +221,11 @@ def test_a_marked_suggestion_far_down_the_dashboard_stays_in_sight_with_its_conf
     expect(confirmation).to_be_in_viewport()
     assert page.evaluate("window.scrollY") > 0
     box, heading = confirmation.bounding_box(), card.get_by_role("heading", level=3).bounding_box()
-    assert box["y"] + box["height"] <= heading["y"]  # it does not cover the card's name
+    outline = card.bounding_box()
+    # Inside the card, below its name: beside what was marked, over nothing.
+    assert heading["y"] + heading["height"] <= box["y"]
+    assert outline["y"] <= box["y"] and box["y"] + box["height"] <= outline["y"] + outline["height"]
+    assert card.locator(".card-message").count() == 1
     screenshot(page, "journey2-5-marked-far-down")
 
 

@@ -356,3 +356,16 @@ def test_a_new_interest_starts_from_a_match_previews_choices(client, organisatio
     assert form["description"].initial == "Turbine parts"
     # Choices that are not valid start an empty form, never an error.
     assert client.get(f"{url}?sectors=no-such-sector").context["form"].initial == {}
+
+
+def test_the_confirmation_of_a_mark_is_in_the_card_not_over_the_page(client, organisation):
+    suggestion = make_suggestion(make_interest(organisation))
+    make_suggestion(suggestion.interest)
+    client.post(
+        reverse("matchmaking:mark_suggestion", args=[suggestion.pk]), {"status": "interested"}
+    )
+    text = client.get(reverse("matchmaking:dashboard")).text
+    card = text[text.index(f'id="suggestion-{suggestion.pk}"') :]
+    card = card[: card.index('class="mark-actions"')]
+    assert '<p class="card-message" role="status">Marked “' in card
+    assert text.count("Marked “") == 1  # not in the page's messages too
