@@ -33,6 +33,7 @@ OPERATIONS = {
     "/api/v1/states/",
     "/api/v1/match-preview/",
     "/api/v1/me/suggestions/",
+    "/api/v1/me/computing/",
 }
 
 

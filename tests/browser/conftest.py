@@ -191,7 +191,7 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("main").get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/dashboard/"))
+    page.wait_for_url(re.compile(r"/(dashboard|my-clusters)/"))  # a manager lands on theirs
 
 
 def log_in_admin(page: Page, email: str, password: str = PASSWORD) -> None:

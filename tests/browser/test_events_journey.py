@@ -16,8 +16,8 @@ from tests.browser.conftest import (
     log_in,
     log_in_admin,
     make_interest,
-    make_organisation,
     screenshot,
+    verified_sme,
 )
 from tests.browser.test_accessibility import FAILING_IMPACTS, axe_violations, describe
 from tests.browser.test_journeys import reload_until
@@ -38,7 +38,7 @@ def test_staff_create_an_event_two_participants_meet_and_share_one_agenda_entry(
         username="staff@programme.example.eu", email="staff@programme.example.eu",
         password=PASSWORD,
     )  # fmt: skip
-    organisation = make_organisation("ops@aerotech-toulouse.example.eu")
+    organisation = verified_sme("ops@aerotech-toulouse.example.eu")
     make_interest(organisation, sectors=["aerospace"], states=["MX-BCN"])
     cluster = (
         Cluster.objects.published().filter(sectors__slug="aerospace", state__code="MX-BCN").first()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from matchmaking.models import Interest, MatchRun
-from tests.browser.conftest import log_in, make_organisation, screenshot
+from tests.browser.conftest import log_in, screenshot, verified_sme
 from tests.browser.test_accessibility import FAILING_IMPACTS, axe_violations, describe
 from tests.browser.test_journeys import fill_interest
 
@@ -145,7 +145,7 @@ def test_every_main_page_fits_a_phone(new_context, briefing_loaded, locale):
 
 
 def test_account_pages_fit_a_phone(new_context, briefing_loaded, celery_broker):
-    make_organisation("phone@aerotech-toulouse.example.eu")
+    verified_sme("phone@aerotech-toulouse.example.eu")
     page = new_context(viewport=PHONE).new_page()
     page.goto("/accounts/login/")
     page.get_by_label("Email address").fill("phone@aerotech-toulouse.example.eu")
@@ -168,7 +168,7 @@ def test_suggestions_appear_within_a_second_of_the_worker_finishing(
     """From the worker finishing (its MatchRun's ``finished_at``, written after the
     suggestions are committed) to the suggestions on the page, measured in the browser with
     a real worker; the figure is printed (-s)."""
-    make_organisation("timing@aerotech-toulouse.example.eu")
+    verified_sme("timing@aerotech-toulouse.example.eu")
     page = new_context().new_page()
     log_in(page, "timing@aerotech-toulouse.example.eu")
     page.goto(reverse("matchmaking:interest_new"))

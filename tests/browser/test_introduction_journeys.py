@@ -20,8 +20,8 @@ from tests.browser.conftest import (
     PASSWORD,
     log_in,
     make_interest,
-    make_organisation,
     screenshot,
+    verified_sme,
 )
 from tests.browser.test_accessibility import check_pages, goto, submit_empty
 from tests.browser.test_journeys import reload_until
@@ -56,11 +56,11 @@ def log_in_any_language(page: Page, email: str) -> None:
     page.locator("#id_username").fill(email)
     page.locator("#id_password").fill(PASSWORD)
     page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/(dashboard|introductions)/"))
+    page.wait_for_url(re.compile(r"/(dashboard|my-clusters)/"))
 
 
 def make_sme():
-    organisation = make_organisation(SME_EMAIL)
+    organisation = verified_sme(SME_EMAIL)
     organisation.contact_name, organisation.phone = "Ana Martin", "+33 5 61 55 50 10"
     organisation.website = "https://aerotech-toulouse.example.eu/"
     organisation.save()
@@ -77,7 +77,7 @@ def make_mexican_manager(cluster: Cluster) -> Claim:
         user=user, cluster=cluster, name="Mariana Ruiz", role="Directora",
         work_email="mariana.ruiz@aeroespacial-bc.example.mx", phone="+52 664 555 0142",
         consent_at=timezone.now(), consent_version=PRIVACY_NOTICE_VERSION,
-        status=Claim.Status.APPROVED, email_verified_at=timezone.now(),
+        status=Claim.Status.APPROVED, email_verified_at=timezone.now(), language="es",
     )  # fmt: skip
 
 

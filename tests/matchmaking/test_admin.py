@@ -279,7 +279,7 @@ def test_admin_is_branded_and_links_the_exports(client, staff):
     page = client.get(reverse("admin:index")).content.decode()
     assert "EU–Mexico cluster matchmaking: staff" in page
     assert "<title>" in page and "Django site admin" not in page
-    assert f'href="{reverse("matchmaking:interested_csv")}"' in page
+    assert f'href="{reverse("matchmaking:introductions_csv")}"' in page
     # No second index beside every list: the lists get the width of a 1280 px screen.
     clusters = client.get(reverse("admin:clusters_cluster_changelist")).content.decode()
     assert 'id="nav-sidebar"' not in clusters

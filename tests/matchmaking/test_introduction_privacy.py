@@ -75,9 +75,7 @@ def organisation_sees(client, organisation, cluster, introduction) -> dict[str, 
         "dashboard": client.get(reverse("matchmaking:dashboard")).text,
         "suggestions API": client.get(reverse("matchmaking:api_my_suggestions")).text,
         "cluster page": client.get(cluster.get_absolute_url()).text,
-        "cluster API": client.get(
-            reverse("clusters:api_cluster_detail", args=[cluster.slug])
-        ).text,
+        "cluster API": client.get(reverse("clusters:api_cluster_detail", args=[cluster.slug])).text,
         "export": client.get(reverse("matchmaking:export_data")).content.decode(),
     }
 

@@ -224,12 +224,12 @@ def test_a_server_error_on_the_api_is_json(client, db, monkeypatch):
     monkeypatch.setattr(clusters.views.directory, "run_directory_query", broken)
     client.raise_request_exception = False
 
-    response = client.get("/api/clusters/?q=json-500")
+    response = client.get("/api/v1/clusters/?q=json-500")
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
     assert json.loads(response.content) == {
         "error": "Server error: the request could not be answered. Try again later."
     }
-    response = client.get("/?q=html-500")
+    response = client.get("/clusters/?q=html-500")
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
