@@ -315,7 +315,7 @@ def emailed_link(deployment: Deployment, pattern: str, after: int) -> str:
 
 
 def suggestions_for(browser: Browser, interest_id: int) -> int:
-    status, _, text = browser.get("/api/me/suggestions/")
+    status, _, text = browser.get("/api/v1/me/suggestions/")
     if status != 200:
         return 0
     for interest in json.loads(text)["interests"]:
@@ -439,7 +439,13 @@ def limits(deployment: Deployment) -> str:
 def postgres_restart(deployment: Deployment, browser: Browser) -> None:
     """PostgreSQL stopped (fast: every connection cut) and started: after the recovery window,
     no 5xx, although every pooled connection of the first pool generation is dead."""
-    paths = ["/dashboard/", "/api/me/suggestions/", "/", "/api/clusters/?q=aero", "/map/"]
+    paths = [
+        "/dashboard/",
+        "/api/v1/me/suggestions/",
+        "/clusters/",
+        "/api/v1/clusters/?q=aero",
+        "/map/",
+    ]
     for path in paths * 2:  # every gunicorn process has pooled connections
         status = browser.get(path)[0]
         check(status == 200, f"{path} answered {status} before the restart")
