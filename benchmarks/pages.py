@@ -13,8 +13,9 @@ from clusters import pagecache
 from clusters.models import Cluster
 from matchmaking.models import Organisation, Suggestion
 
-DIRECTORY = ["/", "/?sector=ict", "/?state=MX-NLE", "/?sector=automotive&state=MX-NLE",
-             "/?label=valid", "/?q=cluster", "/?page=3"]  # fmt: skip
+DIRECTORY = ["/clusters/", "/clusters/?sector=ict", "/clusters/?state=MX-NLE",
+             "/clusters/?sector=automotive&state=MX-NLE", "/clusters/?label=valid",
+             "/clusters/?q=cluster", "/clusters/?page=3"]  # fmt: skip
 
 
 def _pages() -> tuple[list[tuple[str, str, bool]], Cluster]:
@@ -26,12 +27,12 @@ def _pages() -> tuple[list[tuple[str, str, bool]], Cluster]:
     )
     # Filters the kept cluster matches: the filtered page is never empty.
     sector = cluster.sectors.order_by("slug").first()
-    filtered = f"/?sector={sector.slug}&state={cluster.state.code}"
+    filtered = f"/clusters/?sector={sector.slug}&state={cluster.state.code}"
     api = reverse("clusters:api_cluster_list")
     return [
         ("directory", reverse("clusters:cluster_list"), False),
         ("directory, filtered", filtered, False),
-        ("directory, search, page 2", "/?q=cluster&page=2", False),
+        ("directory, search, page 2", "/clusters/?q=cluster&page=2", False),
         ("cluster page", cluster.get_absolute_url(), False),
         ("API list", api, False),
         ("API list, filtered", f"{api}?sector={sector.slug}", False),
@@ -105,7 +106,7 @@ def run(report: Report, plan) -> None:
             seconds=plan.load_seconds,
         )
         trivial, directory = loads["trivial"], loads["directory"]
-        api = generate(server.port, ["/api/clusters/", "/api/clusters/?sector=ict"],
+        api = generate(server.port, ["/api/v1/clusters/", "/api/v1/clusters/?sector=ict"],
                        seconds=plan.load_seconds / 2)  # fmt: skip
     finally:
         server.stop()

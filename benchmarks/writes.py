@@ -46,8 +46,9 @@ def _clear(rows) -> None:
 
 _COLUMNS = (
     "interest_id, cluster_id, score, reasons, engine_version, computed_at, is_current, "
-    "status, status_changed_at, created"
+    "status, status_changed_at, created, merged_from"
 )
+_WIDTH = len(_COLUMNS.split(","))
 _CONFLICT = (
     "ON CONFLICT (interest_id, cluster_id) DO UPDATE SET score = EXCLUDED.score, "
     "reasons = EXCLUDED.reasons, engine_version = EXCLUDED.engine_version, "
@@ -68,6 +69,7 @@ def _params(rows, now) -> list[tuple]:
             "new",
             None,
             now,
+            "",
         )
         for pk, match in rows
     ]
@@ -96,7 +98,7 @@ def writes(ids: list[int], *, count: int, row_by_row: int) -> Writes:
 
     interests = sorted({pk for pk, _match in rows})
     ours = _best(rows, lambda: storage.store(rows, interests, now=now))
-    one_row = f"INSERT INTO {table} ({_COLUMNS}) VALUES ({', '.join(['%s'] * 10)}) {_CONFLICT}"
+    one_row = f"INSERT INTO {table} ({_COLUMNS}) VALUES ({', '.join(['%s'] * _WIDTH)}) {_CONFLICT}"
 
     def raw_many():
         with connection.cursor() as cursor:
@@ -106,7 +108,7 @@ def writes(ids: list[int], *, count: int, row_by_row: int) -> Writes:
 
     def raw_values():
         params = _params(rows, now)
-        placeholders = ", ".join(["(" + ", ".join(["%s"] * 10) + ")"] * len(params))
+        placeholders = ", ".join(["(" + ", ".join(["%s"] * _WIDTH) + ")"] * len(params))
         flat = [value for row in params for value in row]
         sql = f"INSERT INTO {table} ({_COLUMNS}) VALUES {placeholders} {_CONFLICT}"
         with connection.cursor() as cursor:
