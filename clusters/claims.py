@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 
 from clusters.models import Claim, Cluster
 from config import throttle
+from config.accounts import email_language, email_taken, normalise_email
 
 logger = logging.getLogger(__name__)
 VERIFY_CLAIM_SALT = "clusters.verify-claim"
@@ -94,22 +95,12 @@ def allow_claim(request, user=None) -> bool:
     return by_person
 
 
-def email_language(language: str | None) -> str:
-    """One of ``settings.LANGUAGES`` for ``language`` ("es-mx" -> "es")."""
-    try:
-        return translation.get_supported_language_variant(language or "")
-    except LookupError:
-        return settings.LANGUAGE_CODE
-
-
 def create_account(*, email: str, password: str):
     """A new log-in for a claimant (username = lower-cased email). ClaimError if taken."""
-    email = email.strip().lower()
-    User = get_user_model()
-    if User.objects.filter(username__iexact=email).exists() or (
-        User.objects.filter(email__iexact=email).exists()
-    ):
+    email = normalise_email(email)
+    if email_taken(email):
         raise ClaimError(email)
+    User = get_user_model()
     try:
         with transaction.atomic():
             return User.objects.create_user(username=email, email=email, password=password)

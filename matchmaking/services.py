@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 
 from clusters.models import Sector, State
 from clusters.transfer import csv_writer
+from config.accounts import email_language, email_taken, normalise_email
 from matchmaking.enqueue import enqueue_on_commit
 from matchmaking.models import (
     PRIVACY_NOTICE_VERSION,
@@ -40,29 +41,7 @@ class EmailTaken(ValueError):
     """Another account already uses this email address (compared case-insensitively)."""
 
 
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
-def email_taken(email: str) -> bool:
-    email = normalise_email(email)
-    User = get_user_model()
-    return (
-        User.objects.filter(username__iexact=email).exists()
-        or User.objects.filter(email__iexact=email).exists()
-    )
-
-
 # --- Registration and email verification ---------------------------------------------------
-
-
-def email_language(language: str | None) -> str:
-    """One of ``settings.LANGUAGES`` for ``language`` ("es-mx" -> "es"); the site default for
-    an unknown or empty one."""
-    try:
-        return translation.get_supported_language_variant(language or "")
-    except LookupError:
-        return settings.LANGUAGE_CODE
 
 
 @transaction.atomic
